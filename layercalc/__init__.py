@@ -1,0 +1,28 @@
+"""layercalc: shapes, parameters, buffers, MACs and FLOPs of a network written as a YAML spec.
+
+The library returns data; the command line (``layercalc.cli``) only renders it::
+
+    import layercalc
+    report = layercalc.analyze("specs/resnet18.yaml", dims={"B": 8})
+    report.totals["params"]
+"""
+
+__version__ = "0.1.0"
+
+__all__ = ["analyze", "Report", "SpecError", "__version__"]
+
+
+def __getattr__(name):  # lazy: keep ``import layercalc`` cheap for the CLI
+    if name == "analyze":
+        from .engine import analyze
+
+        return analyze
+    if name == "Report":
+        from .report import Report
+
+        return Report
+    if name == "SpecError":
+        from .errors import SpecError
+
+        return SpecError
+    raise AttributeError(name)

@@ -1,0 +1,3 @@
+"""Layer rules of the dropout family."""
+
+from __future__ import annotations

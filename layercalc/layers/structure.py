@@ -1,0 +1,3 @@
+"""Layer rules of the structure family."""
+
+from __future__ import annotations

@@ -1,0 +1,1 @@
+"""Spec loading: YAML with positions -> parsed spec -> expanded graph."""
