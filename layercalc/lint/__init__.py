@@ -1,0 +1,1 @@
+"""`layercalc lint`: diagnostics for CI."""

@@ -1,0 +1,1 @@
+"""The reference executor: tiny forward passes that cross-check the rules engine."""
