@@ -42,7 +42,7 @@ class SpecError(Exception):
     def render(self, with_code: bool = True) -> str:
         text = f"{self.mark}: {self.message}"
         if self.fix:
-            text += f". Fix: {self.fix}"
+            text += ("" if text.endswith((".", "?", "!")) else ".") + f" Fix: {self.fix}"
         if with_code:
             text += f" [{self.code}]"
         return text

@@ -146,7 +146,7 @@ def _eval(node, env, depth):
         raise ExprError("only unary + and - are allowed")
     if isinstance(node, ast.Call):
         if not isinstance(node.func, ast.Name) or node.func.id not in _FUNCS:
-            name = node.func.id if isinstance(node.func, ast.Name) else "this"
+            name = node.func.id if isinstance(node.func, ast.Name) else ast.unparse(node.func)[:40]
             raise ExprError(f"calling '{name}' is not allowed; the functions are min, max, ceil, floor, round")
         if node.keywords:
             raise ExprError("keyword arguments are not allowed")

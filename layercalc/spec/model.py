@@ -19,6 +19,8 @@ TOP_KEYS = ("layercalc", "name", "dims", "vars", "inputs", "blocks", "layers", "
 META_KEYS = ("name", "from", "repeat", "trainable", "tie", "share")
 BLOCK_KEYS = ("params", "inputs", "layers", "output")
 DTYPES = ("float16", "bfloat16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool")
+DTYPE_ALIASES = {"float": "float32", "half": "float16", "double": "float64", "int": "int64", "long": "int64",
+                 "short": "int16"}
 FLOAT_DTYPES = ("float16", "bfloat16", "float32", "float64")
 DTYPE_BYTES = {"float16": 2, "bfloat16": 2, "float32": 4, "float64": 8, "int8": 1, "int16": 2, "int32": 4,
                "int64": 8, "uint8": 1, "bool": 1}
@@ -257,7 +259,8 @@ def _parse_inputs(value, mark: Mark, env: dict) -> list[InputDef]:
             if "dtype" in v:
                 dtype, dmark = v["dtype"], v.vmarks["dtype"]
                 if dtype not in DTYPES:
-                    hint = did_you_mean(str(dtype), DTYPES)
+                    alias = DTYPE_ALIASES.get(str(dtype))
+                    hint = f"did you mean '{alias}'?" if alias else did_you_mean(str(dtype), DTYPES)
                     raise SpecError(dmark, f"the dtype {dtype!r} is not known" + (f"; {hint}" if hint else ""),
                                     f"use one of: {', '.join(DTYPES)}", code="S006")
             vmark = v.vmarks["shape"]
