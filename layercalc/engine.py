@@ -202,5 +202,24 @@ def analyze(source, dims: dict | None = None, vars: dict | None = None, dtype: s
     """
     if dtype not in DTYPE_BYTES:
         raise ValueError(f"unknown dtype {dtype!r}; expected one of {', '.join(DTYPE_BYTES)}")
-    graph = load_graph(source, dims=dims, vars=vars, max_layers=max_layers, file=file)
-    return run_graph(graph, dtype)
+    with _no_gc():
+        graph = load_graph(source, dims=dims, vars=vars, max_layers=max_layers, file=file)
+        return run_graph(graph, dtype)
+
+
+class _no_gc:
+    """Pause the cyclic garbage collector: an analysis allocates many small objects
+    and few cycles, and the collector's passes over them made large specs superlinear."""
+
+    def __enter__(self):
+        import gc
+
+        self.was_enabled = gc.isenabled()
+        gc.disable()
+
+    def __exit__(self, *exc):
+        import gc
+
+        if self.was_enabled:
+            gc.enable()
+        return False

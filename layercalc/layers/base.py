@@ -27,15 +27,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from math import prod
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 from ..errors import LayerError
 
 REQUIRED = object()
 
 
-@dataclass(frozen=True)
-class T:
+class T(NamedTuple):
     """A tensor as the rules see it: a shape and a dtype."""
 
     shape: tuple[int, ...]

@@ -27,6 +27,8 @@ except AttributeError:  # pragma: no cover - PyYAML built without libyaml
     _Loader = yaml.SafeLoader
 
 _STD = "tag:yaml.org,2002:"
+_INT = _STD + "int"
+_BOOL = _STD + "bool"
 _SCALAR_TAGS = {_STD + t for t in ("str", "int", "float", "bool", "null")}
 
 
@@ -76,6 +78,11 @@ class _Converter:
             return node.value
         if tag == _STD + "null":
             return None
+        value = node.value
+        if tag == _INT and value.isdigit() and (value[0] != "0" or len(value) == 1):
+            return int(value)  # the common case, without the constructor's YAML 1.1 forms
+        if tag == _BOOL:
+            return self.constructor.bool_values[value.lower()]
         return self.constructor.construct_object(node)
 
     def mapping(self, node: yaml.MappingNode) -> YMap:
