@@ -173,15 +173,15 @@ def run_graph(graph: Graph, dtype: str = "float32") -> Report:
         rows.append(row)
         owners[node.name] = row
     outputs = {}
-    for src, mark in graph.outputs:
+    for src, mark, label in graph.outputs:
         if src.extra is None:
-            outputs[str(src)] = list(values[src.node].shape)
+            outputs[label] = list(values[src.node].shape)
         else:
             ex = extras.get(src.node, {})
             if src.extra not in ex:
                 raise SpecError(mark, f"'{src}' selects the output '{src.extra}', which '{src.node}' does not have",
                                 "select an existing extra output", code="G009")
-            outputs[str(src)] = list(ex[src.extra].shape)
+            outputs[label] = list(ex[src.extra].shape)
     params = sum(r.params for r in rows)
     trainable = sum(r.trainable_params for r in rows)
     macs = sum(r.macs for r in rows)

@@ -137,3 +137,29 @@ def test_report_json_has_the_contract_keys():
 def test_param_bytes_follow_dtype():
     r = run("layers:\n  - Linear: {out_features: 3}\n", dtype="float16")
     assert r.totals["param_bytes"] == 2 * 15
+
+
+def test_block_params_carry_booleans_and_literal_strings():
+    spec = """layercalc: 1
+inputs: {x: [1, 3, 8, 8]}
+blocks:
+  C:
+    params: {c: null, b: true, pad: 1}
+    layers:
+      - Conv2d: {out_channels: c, kernel_size: 3, padding: pad, bias: b}
+layers:
+  - C: {c: 4, b: false, pad: same}
+    name: enc
+  - C: {c: 4}
+"""
+    r = layercalc.analyze(spec)
+    assert r.layers[0].param_shapes == {"weight": (4, 3, 3, 3)}                 # bias: false
+    assert r.layers[0].output_shape == [1, 4, 8, 8]                             # padding: same
+    assert r.layers[1].param_shapes == {"weight": (4, 4, 3, 3), "bias": (4,)}   # the defaults
+
+
+def test_outputs_are_reported_under_the_names_written():
+    r = run("blocks:\n  P:\n    layers: [{Linear: {out_features: 3}}, Identity]\n"
+            "layers:\n  - P\n    \n  - Linear: {out_features: 2}\n    name: head\noutputs: [p_1, head]\n"
+            .replace("  - P\n    \n", "  - P\n"))
+    assert r.outputs == {"p_1": [2, 3], "head": [2, 2]}

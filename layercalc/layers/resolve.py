@@ -58,8 +58,12 @@ def resolve_value(arg: Arg, raw, env: dict, mark: Mark, ctx: str, item_marks=Non
             return None
         raise SpecError(mark, f"{ctx}: {arg.name} is null", f"give {arg.name} a value, or remove it for the default"
                         if arg.default is not REQUIRED else f"{arg.name} is required: give it a value", code="S003")
-    if isinstance(raw, str) and arg.choices and raw in arg.choices:
-        return raw
+    if isinstance(raw, str):
+        if arg.choices and raw in arg.choices:
+            return raw
+        named = env.get(raw.strip())
+        if isinstance(named, (bool, str)):  # a block param or var that holds true/false or a literal string
+            return resolve_value(arg, named, {}, mark, ctx)
     kind = arg.kind
     if kind == "str":
         if not isinstance(raw, str):

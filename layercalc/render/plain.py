@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import json
+import re
 
 from .columns import columns
 
 
+_NUMBERS = re.compile(r"\[\s*(-?\d+(?:,\s*-?\d+)*)\s*\]")
+
+
 def to_json(report) -> str:
-    return json.dumps(report.to_dict(), indent=2)
+    """Indented JSON with each shape on one line: ``"output_shape": [1, 64, 56, 56]``."""
+    text = json.dumps(report.to_dict(), indent=2)
+    return _NUMBERS.sub(lambda m: "[" + ", ".join(x.strip() for x in m.group(1).split(",")) + "]", text)
 
 
 def to_csv(report, view: str) -> str:

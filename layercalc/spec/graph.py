@@ -8,9 +8,11 @@ spec can make expansion run away.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from ..errors import Mark, SpecError, did_you_mean
+from .expr import FUNCTION_NAMES
 from .model import BlockDef, Entry, Ref, Spec, eval_int, eval_value, type_name
 from .yamlload import YMap
 
@@ -51,7 +53,7 @@ class Node:
 class Graph:
     spec: Spec
     nodes: list[Node]
-    outputs: list[tuple[Src, Mark]]
+    outputs: list[tuple[Src, Mark, str]]  # (value, where it is named, the name it is reported under)
     used: set = field(default_factory=set)  # scope names that something refers to (for lint)
 
 
@@ -242,7 +244,9 @@ class _Expander:
         for p in block.params:
             if p in args:
                 value = args[p]
-                if isinstance(value, (int, float, str)) and not isinstance(value, bool):
+                if isinstance(value, str) and _literal(value, env):
+                    pass  # a literal string for a layer argument, e.g. `padding: same` or `mode: mean`
+                elif isinstance(value, (int, float, str)) and not isinstance(value, bool):
                     value = eval_value(value, env, args.vmarks[p], f"param '{p}' of block '{block.name}'")
                 elif isinstance(value, bool) or value is None:
                     pass
@@ -262,6 +266,19 @@ class _Expander:
         return benv
 
 
+def _literal(text: str, env: dict) -> bool:
+    """Whether a block param's string is a literal word (``same``, ``mean``, ``nearest-exact``), not an expression.
+
+    A single word that names nothing in scope is kept as a literal; anything with
+    operators, digits or a known name is an expression and evaluated.
+    """
+    word = text.strip()
+    return bool(_WORD.match(word)) and word not in env and word not in FUNCTION_NAMES
+
+
+_WORD = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+
+
 def expand(spec: Spec, max_layers: int = DEFAULT_MAX_LAYERS) -> Graph:
     """Expand ``spec`` into a :class:`Graph` of leaf nodes in execution order."""
     ex = _Expander(spec, max_layers)
@@ -269,9 +286,10 @@ def expand(spec: Spec, max_layers: int = DEFAULT_MAX_LAYERS) -> Graph:
     first = Src(spec.inputs[0].name)
     last = ex.expand(spec.layers, scope, spec.env, "", first, True, ())
     if spec.outputs is None:
-        outputs = [(last, spec.layers[-1].mark)]
-    else:
-        outputs = [(ex.src(scope, r, "`outputs`"), r.mark) for r in spec.outputs]
+        outputs = [(last, spec.layers[-1].mark, str(last))]
+    else:  # reported under the name written in `outputs` (a block instance's name, not its last layer's)
+        outputs = [(ex.src(scope, r, "`outputs`"), r.mark, r.name + (f".{r.extra}" if r.extra else ""))
+                   for r in spec.outputs]
     g = Graph(spec, ex.nodes, outputs)
     g.used = {name for name, item in scope.items() if id(item) in ex.used}
     g.scope = {name: item.mark for name, item in scope.items() if item.kind != "input"}  # for lint

@@ -79,11 +79,16 @@ class _Converter:
         if tag == _STD + "null":
             return None
         value = node.value
-        if tag == _INT and value.isdigit() and (value[0] != "0" or len(value) == 1):
+        if tag == _INT and value.isascii() and value.isdigit() and (value[0] != "0" or len(value) == 1):
             return int(value)  # the common case, without the constructor's YAML 1.1 forms
-        if tag == _BOOL:
+        if tag == _BOOL and value.lower() in self.constructor.bool_values:
             return self.constructor.bool_values[value.lower()]
-        return self.constructor.construct_object(node)
+        try:
+            return self.constructor.construct_object(node)
+        except (ValueError, KeyError, IndexError, TypeError, OverflowError):  # `!!int abc`, `!!bool maybe`, `!!float ""`
+            raise SpecError(_mark(self.file, node.start_mark),
+                            f"the value {value!r} is not a valid {tag.rsplit(':', 1)[-1]}",
+                            "remove the explicit tag (!!int, !!float, !!bool), or write a valid value", code="Y001") from None
 
     def mapping(self, node: yaml.MappingNode) -> YMap:
         self.check_tag(node, _STD + "map")
