@@ -73,6 +73,7 @@ class Arg:
     ``choices`` on a non-``str`` kind lists literal strings that the argument
     also takes (``padding: same``); they win over names of vars. ``default``
     ``None`` makes null a valid value; ``REQUIRED`` makes the argument required.
+    ``nullable`` accepts null besides a non-null default (BatchNorm's momentum).
     ``infer`` marks arguments that follow from the input shape and may be omitted.
     """
 
@@ -84,6 +85,7 @@ class Arg:
     n: int | None = None
     infer: bool = False
     doc: str = ""
+    nullable: bool = False  # null is a valid value even though the default is not null
 
     @property
     def required(self) -> bool:

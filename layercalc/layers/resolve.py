@@ -54,7 +54,7 @@ def _float(raw, env, mark, ctx, arg: Arg) -> float:
 def resolve_value(arg: Arg, raw, env: dict, mark: Mark, ctx: str, item_marks=None):
     """Resolve one argument value; see :class:`~layercalc.layers.base.Arg` for the kinds."""
     if raw is None:
-        if arg.default is None:
+        if arg.default is None or arg.nullable:
             return None
         raise SpecError(mark, f"{ctx}: {arg.name} is null", f"give {arg.name} a value, or remove it for the default"
                         if arg.default is not REQUIRED else f"{arg.name} is required: give it a value", code="S003")
