@@ -18,7 +18,7 @@ def ours(layer_type: str, args: dict | None, inputs: list, extra_meta: dict | No
                         else (item, "float32"))
         ins[f"in{i}"] = {"shape": [int(d) for d in shape], "dtype": dtype}
     entry = {layer_type: dict(args or {})}
-    if len(inputs) != 1:
+    if len(inputs) > 1:
         entry["from"] = list(ins)
     if not inputs:
         ins = {"unused": {"shape": [1]}}
