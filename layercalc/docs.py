@@ -64,6 +64,29 @@ def flops_table_rows() -> list[tuple[str, str, str, str]]:
     return [(r.family, r.type, r.macs, r.flops) for r in rules]
 
 
+def flops_table_markdown() -> str:
+    """docs/flops.md: the FLOPs convention table, one row per registered type (``layercalc layers --flops``)."""
+    lines = [
+        "# The FLOPs convention",
+        "",
+        "Generated from the layer registry by `layercalc layers --flops`; do not edit by hand.",
+        "",
+        "MACs count the multiply-accumulates of dense products only. FLOPs are 2 * MACs plus every other",
+        "arithmetic operation of the forward pass at inference, per the per-element costs of",
+        "`layercalc/costs.py` (an add, multiply, compare or transcendental function costs 1; a reduction",
+        "over n values costs n; per-row or per-channel work such as 1/sqrt(var + eps) is free; dropout is",
+        "the identity). `layercalc verify` runs the reference executor, which counts the same operations",
+        "as it performs them, against these formulas.",
+        "",
+        "| family | type | MACs | FLOPs |",
+        "|---|---|---|---|",
+    ]
+    for family, type_name, macs, flops in flops_table_rows():
+        cells = [c.replace("|", "\\|") for c in (family, f"`{type_name}`", macs, flops)]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def layers_json(type_name: str | None) -> str:
     def one(rule):
         return {

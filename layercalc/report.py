@@ -23,6 +23,8 @@ class LayerRow:
     args: dict = field(default_factory=dict, repr=False)
     line: int = 0
     shared: str | None = None  # the layer whose parameters this one reuses (`share`/`tie`)
+    written: dict = field(default_factory=dict, repr=False)  # arguments before the rule ran (inferable ones None)
+    given: dict = field(default_factory=dict, repr=False)  # the arguments the spec wrote
 
     def to_dict(self) -> dict:
         return {
