@@ -25,7 +25,6 @@ engine adds the YAML position. Rules are pure: no I/O, no global state.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from math import prod
 from typing import ClassVar, NamedTuple
 
@@ -49,21 +48,27 @@ class T(NamedTuple):
         return prod(self.shape)
 
 
-@dataclass
 class Out:
-    """What one layer produces."""
+    """What one layer produces: output shape (and dtype; None means the first input's), named extra
+    outputs, parameter and buffer shapes by torch's names, MACs and FLOPs."""
 
-    shape: tuple[int, ...]
-    dtype: str | None = None  # None: the dtype of the first input (float32 when there is none)
-    extras: dict[str, T] = field(default_factory=dict)
-    params: dict[str, tuple[int, ...]] = field(default_factory=dict)
-    buffers: dict[str, tuple[int, ...]] = field(default_factory=dict)
-    macs: int = 0
-    flops: int = 0
+    __slots__ = ("shape", "dtype", "extras", "params", "buffers", "macs", "flops")
+
+    def __init__(self, shape: tuple[int, ...], dtype: str | None = None, extras: dict | None = None,
+                 params: dict | None = None, buffers: dict | None = None, macs: int = 0, flops: int = 0):
+        self.shape = shape
+        self.dtype = dtype
+        self.extras: dict[str, T] = extras if extras is not None else {}
+        self.params: dict[str, tuple[int, ...]] = params if params is not None else {}
+        self.buffers: dict[str, tuple[int, ...]] = buffers if buffers is not None else {}
+        self.macs = macs
+        self.flops = flops
+
+    def __repr__(self) -> str:
+        return f"Out(shape={self.shape}, params={self.params}, macs={self.macs}, flops={self.flops})"
 
 
-@dataclass(frozen=True)
-class Arg:
+class Arg(NamedTuple):
     """One argument of a layer type.
 
     kinds: ``int``, ``float``, ``bool``, ``str`` (one of ``choices``), ``ints``

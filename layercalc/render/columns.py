@@ -6,8 +6,7 @@ numeric). Cells are exact values; the table renderer humanizes numbers.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, NamedTuple
 
 
 def shape_str(shape) -> str:
@@ -25,8 +24,7 @@ def in_str(row) -> str:
     return ", ".join(shape_str(s) for s in row.input_shapes) or "-"
 
 
-@dataclass(frozen=True)
-class Column:
+class Column(NamedTuple):
     header: str
     cell: Callable
     total: Callable | None = None

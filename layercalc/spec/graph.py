@@ -9,7 +9,7 @@ spec can make expansion run away.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from ..errors import Mark, SpecError, did_you_mean
 from .expr import FUNCTION_NAMES
@@ -19,8 +19,7 @@ from .yamlload import YMap
 DEFAULT_MAX_LAYERS = 100_000
 
 
-@dataclass(frozen=True)
-class Src:
+class Src(NamedTuple):
     """A value in the graph: the primary output of ``node`` or its extra output ``extra``."""
 
     node: str
@@ -30,44 +29,57 @@ class Src:
         return self.node + (f".{self.extra}" if self.extra else "")
 
 
-@dataclass
 class Node:
     """One leaf layer of the expanded graph, in execution order."""
 
-    name: str
-    type: str
-    args: YMap | None
-    args_mark: Mark
-    mark: Mark
-    env: dict
-    inputs: list[Src]
-    input_marks: list[Mark]
-    trainable: bool = True
-    tie: str | None = None
-    tie_mark: Mark | None = None
-    share: str | None = None
-    share_mark: Mark | None = None
+    __slots__ = ("name", "type", "args", "args_mark", "mark", "env", "inputs", "input_marks", "trainable", "tie",
+                 "tie_mark", "share", "share_mark")
+
+    def __init__(self, name: str, type: str, args: YMap | None, args_mark: Mark, mark: Mark, env: dict,
+                 inputs: list[Src], input_marks: list[Mark], trainable: bool = True):
+        self.name = name
+        self.type = type
+        self.args = args
+        self.args_mark = args_mark
+        self.mark = mark
+        self.env = env
+        self.inputs = inputs
+        self.input_marks = input_marks
+        self.trainable = trainable
+        self.tie: str | None = None
+        self.tie_mark: Mark | None = None
+        self.share: str | None = None
+        self.share_mark: Mark | None = None
+
+    def __repr__(self) -> str:
+        return f"Node({self.name!r}, {self.type!r})"
 
 
-@dataclass
 class Graph:
-    spec: Spec
-    nodes: list[Node]
-    outputs: list[tuple[Src, Mark, str]]  # (value, where it is named, the name it is reported under)
-    used: set = field(default_factory=set)  # scope names that something refers to (for lint)
+    """The expanded spec: leaf nodes in order and the model outputs."""
+
+    def __init__(self, spec: Spec, nodes: list[Node], outputs: list[tuple[Src, Mark, str]]):
+        self.spec = spec
+        self.nodes = nodes
+        self.outputs = outputs  # (value, where it is named, the name it is reported under)
+        self.used: set = set()  # scope names that something refers to (for lint)
+        self.scope: dict = {}  # top-level names -> where they are defined (for lint)
 
 
-@dataclass
 class _Item:
     """What a name in a scope stands for."""
 
-    out: Src
-    mark: Mark
-    kind: str  # "input", "layer", "block"
-    type: str = ""
-    node: str | None = None  # leaf node name (layers)
-    members: dict | None = None  # relative name -> node name (block instances)
-    repeated: bool = False
+    __slots__ = ("out", "mark", "kind", "type", "node", "members", "repeated")
+
+    def __init__(self, out: Src, mark: Mark, kind: str, type: str = "", node: str | None = None,
+                 members: dict | None = None, repeated: bool = False):
+        self.out = out
+        self.mark = mark
+        self.kind = kind  # "input", "layer", "block"
+        self.type = type
+        self.node = node  # leaf node name (layers)
+        self.members = members  # relative name -> node name (block instances)
+        self.repeated = repeated
 
 
 class _Expander:

@@ -1,4 +1,4 @@
-"""The parsed spec: plain dataclasses, each value keeping its YAML position.
+"""The parsed spec: plain records, each value keeping its YAML position.
 
 :func:`parse_spec` checks the structure of sections 1-3 of the format (keys,
 types, names) and evaluates ``dims`` and ``vars``; layer arguments stay raw
@@ -8,7 +8,7 @@ types, names) and evaluates ``dims`` and ``vars``; layer arguments stay raw
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from ..errors import Mark, SpecError, did_you_mean
 from .expr import FUNCTION_NAMES, ExprError, evaluate
@@ -27,8 +27,11 @@ DTYPE_BYTES = {"float16": 2, "bfloat16": 2, "float32": 4, "float64": 8, "int8": 
 NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
-@dataclass
-class Ref:
+# Records are NamedTuples or plain classes rather than dataclasses: building a
+# dataclass costs about a millisecond at import, and the CLI's start-up matters.
+
+
+class Ref(NamedTuple):
     """A reference written in ``from``/``outputs``: ``name`` or ``name.extra``."""
 
     name: str
@@ -36,35 +39,36 @@ class Ref:
     mark: Mark
 
 
-@dataclass
 class Entry:
-    """One entry of a ``layers:`` list, before expansion."""
+    """One entry of a ``layers:`` list, before expansion (``parse_entry`` fills the meta keys)."""
 
-    type: str
-    args: YMap | None
-    mark: Mark  # the type key
-    args_mark: Mark
-    name: str | None = None
-    name_mark: Mark | None = None
-    from_: list[Ref] | None = None
-    from_mark: Mark | None = None
-    repeat: object = 1
-    repeat_mark: Mark | None = None
-    trainable: bool = True
-    tie: Ref | None = None
-    share: Ref | None = None
+    __slots__ = ("type", "args", "mark", "args_mark", "name", "name_mark", "from_", "from_mark", "repeat",
+                 "repeat_mark", "trainable", "tie", "share")
+
+    def __init__(self, type: str, args: YMap | None, mark: Mark, args_mark: Mark):
+        self.type = type
+        self.args = args
+        self.mark = mark  # the type key
+        self.args_mark = args_mark
+        self.name: str | None = None
+        self.name_mark: Mark | None = None
+        self.from_: list[Ref] | None = None
+        self.from_mark: Mark | None = None
+        self.repeat: object = 1
+        self.repeat_mark: Mark | None = None
+        self.trainable = True
+        self.tie: Ref | None = None
+        self.share: Ref | None = None
 
 
-@dataclass
-class InputDef:
+class InputDef(NamedTuple):
     name: str
     shape: tuple[int, ...]
     dtype: str
     mark: Mark
 
 
-@dataclass
-class BlockDef:
+class BlockDef(NamedTuple):
     name: str
     params: YMap
     inputs: list[str]
@@ -73,8 +77,7 @@ class BlockDef:
     mark: Mark
 
 
-@dataclass
-class Spec:
+class Spec(NamedTuple):
     file: str
     name: str
     dims: dict[str, int]
@@ -84,7 +87,7 @@ class Spec:
     layers: list[Entry]
     outputs: list[Ref] | None
     mark: Mark
-    env: dict[str, object] = field(default_factory=dict)
+    env: dict[str, object]
 
 
 def type_name(v) -> str:
