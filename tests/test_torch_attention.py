@@ -1,0 +1,396 @@
+"""Differential tests of the attention family against torch (skipped without torch).
+
+torch runs with the math attention backend (``sdpa_kernel(SDPBackend.MATH)``)
+and without the MultiheadAttention/TransformerEncoderLayer fast path, so that
+FlopCounterMode sees both attention products as ``bmm``/``matmul``; MACs are
+its total / 2 (``tests.oracle.torch_measure``).
+"""
+
+import contextlib
+import math
+import random
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from torch.nn.attention import SDPBackend, sdpa_kernel  # noqa: E402
+
+import layercalc  # noqa: E402
+from layercalc import costs  # noqa: E402
+from tests.oracle import ours, torch_measure  # noqa: E402
+
+SOFTMAX = costs.ELEMENTWISE["Softmax"]
+
+
+@contextlib.contextmanager
+def visible_attention():
+    """The math backend and no fused fast path: every product runs as an op FlopCounterMode counts."""
+    was = torch.backends.mha.get_fastpath_enabled()
+    torch.backends.mha.set_fastpath_enabled(False)
+    try:
+        with sdpa_kernel(SDPBackend.MATH):
+            yield
+    finally:
+        torch.backends.mha.set_fastpath_enabled(was)
+
+
+def causal_mask(lq, s):
+    return torch.triu(torch.full((lq, s), float("-inf")), diagonal=1)
+
+
+def measure(module, inputs, **kwargs):
+    with visible_attention():
+        return torch_measure(module, inputs, **kwargs)
+
+
+# --- MultiheadAttention -----------------------------------------------------------------------------------
+
+
+def mha_cases(n=90, seed=51):
+    rng = random.Random(seed)
+    for _ in range(n):
+        heads, head_dim = rng.randint(1, 4), rng.randint(1, 4)
+        e = heads * head_dim
+        kdim = e if rng.random() < 0.5 else rng.randint(1, 9)
+        vdim = e if rng.random() < 0.5 else rng.randint(1, 9)
+        args = {"num_heads": heads, "bias": rng.random() < 0.7, "add_bias_kv": rng.random() < 0.3,
+                "add_zero_attn": rng.random() < 0.3, "batch_first": rng.random() < 0.5,
+                "need_weights": rng.random() < 0.7, "average_attn_weights": rng.random() < 0.6}
+        if rng.random() < 0.2:
+            args["dropout"] = 0.1
+        if rng.random() < 0.2:
+            args["is_causal"] = True
+        for name, value in (("embed_dim", e), ("kdim", kdim), ("vdim", vdim)):
+            if rng.random() < 0.4 or value != e and name != "embed_dim" and rng.random() < 0.5:
+                args[name] = value
+        n_b, lq, s = rng.randint(1, 3), rng.randint(1, 5), rng.randint(1, 5)
+        batched = rng.random() < 0.75
+        mode = "self" if kdim == vdim == e and rng.random() < 0.5 else "qkv"
+        if mode == "self":
+            s = lq
+
+        def shape(length, features):
+            if not batched:
+                return [length, features]
+            return [n_b, length, features] if args["batch_first"] else [length, n_b, features]
+
+        shapes = [shape(lq, e)] if mode == "self" else [shape(lq, e), shape(s, kdim), shape(s, vdim)]
+        yield args, e, kdim, vdim, shapes
+
+
+@pytest.mark.parametrize("args,e,kdim,vdim,shapes", list(mha_cases()))
+def test_mha_matches_torch(args, e, kdim, vdim, shapes):
+    row = ours("MultiheadAttention", args, shapes)
+    forward = ("need_weights", "average_attn_weights", "is_causal")
+    ctor = {k: v for k, v in args.items() if k not in forward + ("embed_dim",)}
+    ctor.update(kdim=kdim, vdim=vdim)
+    module = torch.nn.MultiheadAttention(e, **ctor)
+    tensors = [torch.randn(*s) for s in shapes]
+    if len(tensors) == 1:
+        tensors = tensors * 3  # the same tensor: self-attention
+    kwargs = {k: args[k] for k in forward if k in args}
+    if args.get("is_causal"):  # torch takes the mask and the is_causal hint together
+        lq = tensors[0].shape[1 if args["batch_first"] and tensors[0].dim() == 3 else 0]
+        s = tensors[1].shape[1 if args["batch_first"] and tensors[1].dim() == 3 else 0]
+        kwargs["attn_mask"] = causal_mask(lq, s)
+    ref = measure(module, tensors, **kwargs)
+    # torch returns (output, weights or None): the shapes of all outputs must match
+    assert [row.output_shape] + list(row.extra_outputs.values()) == ref["outputs"]
+    assert (row.params, row.buffers, row.macs) == (ref["params"], ref["buffers"], ref["macs"])
+
+
+def test_mha_flops_formula():
+    # MHA(E=8, 2 heads) self-attention on (L=5, N=2, 8), need_weights averaged
+    row = ours("MultiheadAttention", {"num_heads": 2}, [[5, 2, 8]])
+    proj = 4 * 10 * 8 * 8  # q, k, v, out: 10 tokens of 8 -> 8
+    products = 2 * 2 * 5 * 5 * 4 * 2  # N * heads * L * S * head_dim, Q·Kᵀ and A·V
+    assert row.macs == proj + products == 3360
+    scores = 2 * 2 * 5 * 5
+    bias_adds = 4 * 10 * 8
+    average = 2 * 5 * 5 * (2 + 1)  # the mean over 2 heads per returned weight
+    assert row.flops == 2 * row.macs + bias_adds + scores * (1 + SOFTMAX) + average
+
+
+def test_attn_weights_feed_later_layers():
+    spec = """
+layercalc: 1
+inputs: {x: [2, 6, 16]}
+layers:
+  - MultiheadAttention: {num_heads: 4, batch_first: true, average_attn_weights: false}
+    name: mha
+  - Softmax: {dim: -1}
+    from: mha.attn_weights
+outputs: [mha, softmax_1]
+"""
+    assert layercalc.analyze(spec).outputs == {"mha": [2, 6, 16], "softmax_1": [2, 4, 6, 6]}
+
+
+def test_no_attn_weights_without_need_weights():
+    spec = """
+layercalc: 1
+inputs: {x: [2, 6, 16]}
+layers:
+  - MultiheadAttention: {num_heads: 4, need_weights: false}
+    name: mha
+  - Identity:
+    from: mha.attn_weights
+"""
+    with pytest.raises(layercalc.SpecError) as err:
+        layercalc.analyze(spec)
+    assert err.value.code == "G009"
+
+
+# --- ScaledDotProductAttention ----------------------------------------------------------------------------
+
+
+def sdpa_cases(n=50, seed=52):
+    rng = random.Random(seed)
+    for _ in range(n):
+        lq, s, e, ev = rng.randint(1, 5), rng.randint(1, 5), rng.randint(1, 6), rng.randint(1, 6)
+        gqa = rng.random() < 0.3
+        args = {"is_causal": rng.random() < 0.4, "enable_gqa": gqa}
+        if rng.random() < 0.3:
+            args["scale"] = 0.5
+        if gqa:
+            hk = rng.randint(1, 3)
+            hq = hk * rng.randint(1, 3)
+            lead = [rng.randint(1, 3) for _ in range(rng.randint(0, 1))]
+            q, k, v = lead + [hq], lead + [hk], lead + [hk]
+        else:
+            lead = [rng.randint(1, 3) for _ in range(rng.randint(0, 3))]
+            # broadcasting: the key/value may drop leading dims or have 1s
+            k = [d if rng.random() < 0.7 else 1 for d in lead][rng.randint(0, len(lead)):] if lead else []
+            q, v = lead, k
+        yield args, [q + [lq, e], k + [s, e], v + [s, ev]]
+
+
+@pytest.mark.parametrize("args,shapes", list(sdpa_cases()))
+def test_sdpa_matches_torch(args, shapes):
+    row = ours("ScaledDotProductAttention", args, shapes)
+
+    class SDPA(torch.nn.Module):
+        def forward(self, q, k, v):
+            return torch.nn.functional.scaled_dot_product_attention(q, k, v, **args)
+
+    ref = measure(SDPA(), [torch.randn(*s) for s in shapes])
+    assert row.output_shape == ref["outputs"][0]
+    assert (row.params, row.buffers, row.macs) == (0, 0, ref["macs"])
+    lead = row.output_shape[:-2]
+    scores = math.prod(lead) * shapes[0][-2] * shapes[1][-2]
+    assert row.flops == 2 * row.macs + scores * (1 + (1 if args["is_causal"] else 0) + SOFTMAX)
+
+
+# --- the transformer layers -------------------------------------------------------------------------------
+
+
+def transformer_cases(n=40, seed=53):
+    rng = random.Random(seed)
+    for i in range(n):
+        heads = rng.randint(1, 4)
+        d = heads * rng.randint(1, 4)
+        args = {"nhead": heads, "dim_feedforward": rng.randint(1, 24), "activation": rng.choice(["relu", "gelu"]),
+                "batch_first": rng.random() < 0.5, "norm_first": rng.random() < 0.5, "bias": rng.random() < 0.7,
+                "dropout": rng.choice([0.0, 0.1]), "layer_norm_eps": rng.choice([1e-5, 1e-6])}
+        if rng.random() < 0.5:
+            args["d_model"] = d
+        causal = rng.random() < 0.3
+        n_b, t, s = rng.randint(1, 3), rng.randint(1, 5), rng.randint(1, 5)
+        batched = rng.random() < 0.75
+
+        def shape(length):
+            if not batched:
+                return [length, d]
+            return [n_b, length, d] if args["batch_first"] else [length, n_b, d]
+
+        kind = "TransformerDecoderLayer" if i % 2 else "TransformerEncoderLayer"
+        if causal:
+            args["tgt_is_causal" if i % 2 else "is_causal"] = True
+        shapes = [shape(t), shape(s)] if kind == "TransformerDecoderLayer" else [shape(t)]
+        yield kind, args, d, shapes
+
+
+@pytest.mark.parametrize("kind,args,d,shapes", list(transformer_cases()))
+def test_transformer_layer_matches_torch(kind, args, d, shapes):
+    row = ours(kind, args, shapes)
+    forward = ("is_causal", "tgt_is_causal")
+    ctor = {k: v for k, v in args.items() if k not in forward + ("d_model",)}
+    module = getattr(torch.nn, kind)(d, **ctor)
+    tensors = [torch.randn(*s) for s in shapes]
+    kwargs = {}
+    t = tensors[0].shape[1 if args["batch_first"] and tensors[0].dim() == 3 else 0]
+    if args.get("is_causal"):
+        kwargs = {"src_mask": causal_mask(t, t), "is_causal": True}
+    if args.get("tgt_is_causal"):
+        kwargs = {"tgt_mask": causal_mask(t, t), "tgt_is_causal": True}
+    ref = measure(module, tensors, **kwargs)
+    assert row.output_shape == ref["outputs"][0]
+    assert (row.params, row.buffers, row.macs) == (ref["params"], ref["buffers"], ref["macs"])
+
+
+def test_encoder_layer_counts_as_its_sublayers():
+    # TransformerEncoderLayer(d=8, nhead=2, ff=16) post-norm on (T=5, N=2, 8) = MHA + Linear x 2 + ReLU +
+    # 2 LayerNorms + 2 residual adds, each counted by its own rule
+    x = [[5, 2, 8]]
+    layer = ours("TransformerEncoderLayer", {"nhead": 2, "dim_feedforward": 16}, x)
+    mha = ours("MultiheadAttention", {"num_heads": 2, "need_weights": False}, x)
+    lin1 = ours("Linear", {"out_features": 16}, x)
+    relu = ours("ReLU", {}, [[5, 2, 16]])
+    lin2 = ours("Linear", {"out_features": 8}, [[5, 2, 16]])
+    norm = ours("LayerNorm", {"normalized_shape": 8}, x)
+    parts = [mha, lin1, relu, lin2, norm, norm]
+    assert layer.params == sum(p.params for p in parts) == 4 * 8 * 8 + 4 * 8 + 2 * 8 * 16 + 16 + 8 + 2 * 2 * 8
+    assert layer.macs == sum(p.macs for p in parts)
+    assert layer.flops == sum(p.flops for p in parts) + 2 * 5 * 2 * 8
+
+
+# --- GroupedQueryAttention and RotaryEmbedding ------------------------------------------------------------
+
+
+class LlamaAttention(torch.nn.Module):
+    """The reference: Llama's attention written with torch.nn.Linear and F.scaled_dot_product_attention."""
+
+    def __init__(self, e, heads, kv, hd, bias, causal):
+        super().__init__()
+        self.heads, self.kv, self.hd, self.causal = heads, kv, hd, causal
+        self.q_proj = torch.nn.Linear(e, heads * hd, bias=bias)
+        self.k_proj = torch.nn.Linear(e, kv * hd, bias=bias)
+        self.v_proj = torch.nn.Linear(e, kv * hd, bias=bias)
+        self.o_proj = torch.nn.Linear(heads * hd, e, bias=bias)
+
+    def forward(self, x):
+        unbatched = x.dim() == 2
+        if unbatched:
+            x = x.unsqueeze(0)
+        b, t, _ = x.shape
+        q = self.q_proj(x).view(b, t, self.heads, self.hd).transpose(1, 2)
+        k = self.k_proj(x).view(b, t, self.kv, self.hd).transpose(1, 2)
+        v = self.v_proj(x).view(b, t, self.kv, self.hd).transpose(1, 2)
+        k = k.repeat_interleave(self.heads // self.kv, dim=1)
+        v = v.repeat_interleave(self.heads // self.kv, dim=1)
+        o = torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=self.causal)
+        o = self.o_proj(o.transpose(1, 2).reshape(b, t, self.heads * self.hd))
+        return o[0] if unbatched else o
+
+
+def gqa_cases(n=30, seed=54):
+    rng = random.Random(seed)
+    for _ in range(n):
+        kv = rng.randint(1, 3)
+        heads = kv * rng.randint(1, 3)
+        e = heads * rng.randint(1, 4)
+        hd = e // heads if rng.random() < 0.6 else 2 * rng.randint(1, 4)
+        args = {"num_heads": heads, "bias": rng.random() < 0.3, "is_causal": rng.random() < 0.5,
+                "rotary": hd % 2 == 0 and rng.random() < 0.5}
+        if kv != heads or rng.random() < 0.5:
+            args["num_kv_heads"] = kv
+        if hd != e // heads or rng.random() < 0.3:
+            args["head_dim"] = hd
+        t = rng.randint(1, 6)
+        shape = [t, e] if rng.random() < 0.2 else [rng.randint(1, 3), t, e]
+        yield args, e, kv, hd, shape
+
+
+@pytest.mark.parametrize("args,e,kv,hd,shape", list(gqa_cases()))
+def test_gqa_matches_llama_attention(args, e, kv, hd, shape):
+    row = ours("GroupedQueryAttention", args, [shape])
+    module = LlamaAttention(e, args["num_heads"], kv, hd, args["bias"], args["is_causal"])
+    ref = measure(module, [torch.randn(*shape)])
+    assert row.output_shape == ref["outputs"][0]
+    assert (row.params, row.buffers, row.macs) == (ref["params"], ref["buffers"], ref["macs"])
+
+
+def test_gqa_flops_formula():
+    # GQA(E=8, 4 heads, 2 kv heads, head_dim 2), causal, rotary, on (B=2, T=5, 8)
+    row = ours("GroupedQueryAttention", {"num_heads": 4, "num_kv_heads": 2, "is_causal": True, "rotary": True},
+               [[2, 5, 8]])
+    proj = 10 * 8 * (4 * 2) + 2 * 10 * 8 * (2 * 2) + 10 * (4 * 2) * 8  # q, k and v, o
+    products = 2 * 4 * 5 * 5 * 2 * 2
+    assert row.macs == proj + products
+    rotary = 3 * 10 * 4 * 2 + 3 * 10 * 2 * 2  # 3 per element of q (B, T, 4, 2) and k (B, T, 2, 2)
+    scores = 2 * 4 * 5 * 5
+    assert row.flops == 2 * row.macs + rotary + scores * (1 + 1 + SOFTMAX)
+
+
+def test_rotary_embedding():
+    row = ours("RotaryEmbedding", {}, [[2, 5, 3, 8]])
+    assert (row.output_shape, row.params, row.buffers, row.macs, row.flops) == ([2, 5, 3, 8], 0, 0, 0, 3 * 240)
+    partial = ours("RotaryEmbedding", {"rotary_dim": 4}, [[2, 5, 8]])
+    assert partial.flops == 3 * 2 * 5 * 4
+
+
+# --- errors -------------------------------------------------------------------------------------------------
+
+
+def _error(spec: str):
+    with pytest.raises(layercalc.SpecError) as err:
+        layercalc.analyze(spec, file="m.yaml")
+    return err.value
+
+
+def test_embed_dim_not_divisible_by_num_heads():
+    e = _error("""layercalc: 1
+inputs: {x: [5, 2, 10]}
+layers:
+  - MultiheadAttention: {num_heads: 3}
+""")
+    assert e.code == "G004" and str(e).startswith("m.yaml:4:37:")
+    assert "embed_dim=10 is not divisible by num_heads=3" in e.message and "1, 2, 5, 10" in e.fix
+
+
+def test_nhead_not_dividing_d_model():
+    e = _error("""layercalc: 1
+inputs: {x: [5, 2, 10]}
+layers:
+  - TransformerEncoderLayer: {nhead: 4}
+""")
+    assert e.code == "G004" and "d_model=10 is not divisible by nhead=4" in e.message
+
+
+def test_mismatched_kdim():
+    e = _error("""layercalc: 1
+inputs: {q: [5, 2, 16], kv: [7, 2, 12]}
+layers:
+  - MultiheadAttention: {num_heads: 4, kdim: 16}
+    from: [q, kv, kv]
+""")
+    assert e.code == "G003" and str(e).startswith("m.yaml:4:46:")
+    assert "kdim=16" in e.message and "key's last dimension is 12" in e.message
+
+
+def test_mismatched_batch():
+    e = _error("""layercalc: 1
+inputs: {q: [5, 2, 16], kv: [7, 3, 16]}
+layers:
+  - MultiheadAttention: {num_heads: 4}
+    from: [q, kv, kv]
+""")
+    assert e.code == "G003" and "batch sizes 2, 3, 3" in e.message
+
+
+def test_gqa_kv_heads_must_divide_heads():
+    e = _error("""layercalc: 1
+inputs: {x: [1, 5, 24]}
+layers:
+  - GroupedQueryAttention: {num_heads: 6, num_kv_heads: 4}
+""")
+    assert e.code == "G004" and "num_heads=6 is not divisible by num_kv_heads=4" in e.message
+
+
+def test_rotary_needs_an_even_head_dim():
+    e = _error("""layercalc: 1
+inputs: {x: [1, 5, 24]}
+layers:
+  - GroupedQueryAttention: {num_heads: 8, rotary: true}
+""")
+    assert e.code == "S006" and str(e).startswith("m.yaml:4:51:") and "head_dim=3 is odd" in e.message
+
+
+def test_causal_mask_adds_one_flop_per_score():
+    # MHA(E=8, 2 heads) on (L=5, N=2, 8): N * heads * L * S = 100 scores; the products are not halved
+    plain = ours("MultiheadAttention", {"num_heads": 2}, [[5, 2, 8]])
+    causal = ours("MultiheadAttention", {"num_heads": 2, "is_causal": True}, [[5, 2, 8]])
+    assert causal.macs == plain.macs and causal.flops == plain.flops + 2 * 2 * 5 * 5
+    enc = ours("TransformerEncoderLayer", {"nhead": 2, "dim_feedforward": 16, "is_causal": True}, [[5, 2, 8]])
+    enc0 = ours("TransformerEncoderLayer", {"nhead": 2, "dim_feedforward": 16}, [[5, 2, 8]])
+    assert enc.macs == enc0.macs and enc.flops == enc0.flops + 2 * 2 * 5 * 5
