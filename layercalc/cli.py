@@ -136,11 +136,18 @@ def summary(spec: str = SpecArg, fmt: str = FormatOpt, dim: Optional[List[str]] 
 
 @app.command()
 def layers(type_name: Optional[str] = typer.Argument(None, metavar="[TYPE]", help="A layer type, e.g. Conv2d."),
-           fmt: str = typer.Option("text", "--format", "-f", help="text or json.")):
+           fmt: str = typer.Option("text", "--format", "-f", help="text or json."),
+           flops_table: bool = typer.Option(False, "--flops", help="Print the FLOPs convention table "
+                                            "(one row per type: family, type, MACs, FLOPs) as Markdown.")):
     """The supported layer types; with TYPE, its arguments, defaults and formulas."""
     from .docs import layer_help, layer_list, layers_json
 
     _check_choice(fmt, ("text", "json"), "--format")
+    if flops_table:
+        from .docs import flops_table_markdown
+
+        typer.echo(flops_table_markdown(), nl=False)
+        return
     if fmt == "json":
         typer.echo(layers_json(type_name))
         return
@@ -174,6 +181,10 @@ def main():
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         sys.exit(130)
+    except BrokenPipeError:  # `layercalc ... | head`: the reader left; stop quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(1)
     except Exception as exc:  # noqa: BLE001 - the last guard of "never a traceback"
         if os.environ.get("LAYERCALC_DEBUG"):
             raise

@@ -69,9 +69,9 @@ def did_you_mean(word: str, choices) -> str:
     """A ' Did you mean X?' hint, or ''."""
     import difflib
 
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    if not close:
-        lower = {c.lower(): c for c in choices}
-        if word.lower() in lower:
-            close = [lower[word.lower()]]
+    lower = {str(c).lower(): c for c in choices}
+    if word.lower() in lower:  # RELU -> ReLU before any merely similar name (ELU)
+        close = [lower[word.lower()]]
+    else:
+        close = difflib.get_close_matches(word, [str(c) for c in choices], n=1, cutoff=0.6)
     return f"did you mean '{close[0]}'?" if close else ""

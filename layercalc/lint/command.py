@@ -1,5 +1,153 @@
-"""The `lint` and `schema` commands (registered on the CLI's app)."""
+"""The `lint` and `schema` commands (registered on the CLI's app).
+
+Only typer is imported here; the engine, the checks and the reporters are
+imported inside the commands, so that `layercalc --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import List, Optional
+
+import typer
+
+LINT_HELP = """Check spec files for CI: every problem of every file, with stable codes.
+
+PATH is a spec file, a directory (searched recursively for *.yaml and *.yml), a glob, or - for standard input.
+Prints `path:line:col: CODE level: message [slug]` lines sorted by file and position, then a summary.
+Exit status: 0 no problems (warnings allowed unless --strict), 1 problems found, 2 usage error.
+
+Budgets and code selection can also be set in [tool.layercalc] of the nearest pyproject.toml,
+with per-file overrides in [tool.layercalc.per-file."specs/big/*.yaml"]. `--explain CODE` describes a code.
+
+Examples:
+
+  layercalc lint specs/
+
+  layercalc lint specs/ --max-params 25M --max-macs 5G --format github
+
+  layercalc lint --explain W002
+"""
+
+
+def _fail(message: str, code: int = 2):
+    typer.echo(message, err=True)
+    raise typer.Exit(code)
+
+
+def explain_text(query: str) -> str | None:
+    """The explanation of a code, a slug, or every code of a prefix (``W``); None when nothing matches."""
+    import textwrap
+
+    from ..codes import CODES
+    from .config import OPT_IN
+
+    q = query.strip()
+    matches = [c for c in CODES.values() if c.code == q.upper() or c.slug == q.lower()]
+    if not matches:
+        matches = [c for c in CODES.values() if c.code.startswith(q.upper()) or c.slug.startswith(q.lower() + ".")]
+    if not matches:
+        return None
+    parts = []
+    for c in matches:
+        head = f"{c.code} {c.slug} ({c.level}{', off by default' if c.code in OPT_IN else ''})"
+        lines = [head, "", c.summary[0].upper() + c.summary[1:] + "."]
+        if c.explanation:
+            lines += ["", textwrap.fill(c.explanation, width=88, break_on_hyphens=False)]
+        parts.append("\n".join(lines))
+    return "\n\n".join(parts)
 
 
 def register(app) -> None:
     """Add the `lint` and `schema` commands to ``app``."""
+
+    @app.command(help=LINT_HELP)
+    def lint(
+        paths: Optional[List[str]] = typer.Argument(None, metavar="PATH...", show_default=False,
+                                                    help="Spec files, directories, globs, or - for standard input."),
+        fmt: str = typer.Option("text", "--format", "-f", metavar="FORMAT",
+                                help="text, github, json, sarif, junit, or auto (github inside GitHub Actions, "
+                                     "text elsewhere)."),
+        select: Optional[List[str]] = typer.Option(None, "--select", metavar="CODES",
+                                                   help="Report only these B/W codes, prefixes or slugs "
+                                                        "(comma-separated or repeated). Default: all but W001."),
+        ignore: Optional[List[str]] = typer.Option(None, "--ignore", metavar="CODES",
+                                                   help="Do not report these B/W codes, prefixes or slugs."),
+        strict: bool = typer.Option(False, "--strict", help="Warnings fail too (exit 1)."),
+        exit_zero: bool = typer.Option(False, "--exit-zero", help="Exit 0 even when problems are found."),
+        max_params: Optional[str] = typer.Option(None, "--max-params", metavar="N",
+                                                 help="Budget of parameters per spec, e.g. 25M (B001)."),
+        max_macs: Optional[str] = typer.Option(None, "--max-macs", metavar="N",
+                                               help="Budget of MACs per forward pass, e.g. 4.5G (B002)."),
+        max_param_bytes: Optional[str] = typer.Option(None, "--max-param-bytes", metavar="N",
+                                                      help="Budget of parameter bytes, e.g. 100MiB (B003)."),
+        dtype: Optional[str] = typer.Option(None, "--dtype", metavar="DTYPE", help="Parameter dtype for the byte budget "
+                                                                  "(default float32)."),
+        max_layers: Optional[int] = typer.Option(None, "--max-layers", min=1,
+                                                 help="Cap on the number of layers after expansion (G006)."),
+        config: Optional[str] = typer.Option(None, "--config", metavar="FILE",
+                                             help="Read [tool.layercalc] from this TOML file instead of the "
+                                                  "nearest pyproject.toml."),
+        isolated: bool = typer.Option(False, "--isolated", help="Ignore pyproject.toml."),
+        explain: Optional[str] = typer.Option(None, "--explain", metavar="CODE",
+                                              help="Explain a code (W002), a slug or a prefix (W), and exit."),
+    ):
+        if explain is not None:
+            text = explain_text(explain)
+            if text is None:
+                from ..codes import CODES
+                from ..errors import did_you_mean
+
+                hint = did_you_mean(explain, list(CODES) + [c.slug for c in CODES.values()])
+                _fail(f"layercalc lint: unknown code '{explain}'" + (f"; {hint}" if hint else ".")
+                      + " The codes are listed in docs/lint.md.")
+            typer.echo(text)
+            return
+        from .reporters import FORMATS, REPORTER_BY_NAME, resolve_format
+
+        if fmt not in FORMATS:
+            raise typer.BadParameter(f"{fmt!r} is not one of {', '.join(FORMATS)}", param_hint="--format")
+        if not paths:
+            raise typer.BadParameter("give at least one spec file, directory or glob", param_hint="PATH...")
+        from .checker import lint_file
+        from .config import ConfigError, apply_cli, load_settings
+        from .discover import discover
+        from .result import LintResult
+
+        try:
+            settings = load_settings(config, isolated)
+            settings = apply_cli(settings, {"max-params": max_params, "max-macs": max_macs,
+                                            "max-param-bytes": max_param_bytes}, dtype, select, ignore, strict,
+                                 max_layers)
+        except ConfigError as exc:
+            _fail(f"layercalc lint: {exc}")
+        files, notes = discover(paths)
+        for note in notes:
+            typer.echo(f"layercalc lint: {note}", err=True)
+        if not files:
+            _fail("layercalc lint: no spec files to check")
+        result = LintResult(strict=settings.strict)
+        for path in files:
+            result.add(path, lint_file(path, settings.for_file(path)))
+        name = resolve_format(fmt)
+        color = name == "text" and _use_color()
+        REPORTER_BY_NAME[name](result, sys.stdout, color)
+        sys.stdout.flush()
+        raise typer.Exit(result.exit_code(exit_zero))
+
+    @app.command()
+    def schema(indent: int = typer.Option(2, "--indent", min=0, help="Indentation of the JSON (0: one line).")):
+        """JSON Schema (draft-07) of the spec format, for editors (yaml-language-server) and validators."""
+        import json
+
+        from ..schema import spec_schema
+
+        typer.echo(json.dumps(spec_schema(), indent=indent or None))
+
+
+def _use_color() -> bool:
+    import os
+
+    if os.environ.get("NO_COLOR"):
+        return False
+    return bool(os.environ.get("FORCE_COLOR")) or sys.stdout.isatty()
