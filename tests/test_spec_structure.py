@@ -163,3 +163,18 @@ def test_outputs_are_reported_under_the_names_written():
             "layers:\n  - P\n    \n  - Linear: {out_features: 2}\n    name: head\noutputs: [p_1, head]\n"
             .replace("  - P\n    \n", "  - P\n"))
     assert r.outputs == {"p_1": [2, 3], "head": [2, 2]}
+
+
+def test_huge_adaptive_pooling_is_closed_form():
+    # the window sum along a dimension is L + O - gcd(L, O): no loop over 10**12 outputs
+    r = layercalc.analyze("layercalc: 1\ninputs: {x: [1, 4, 16]}\nlayers:\n  - AdaptiveAvgPool1d: {output_size: 10**12}\n")
+    n = 10**12
+    assert r.layers[0].output_shape == [1, 4, n]
+    assert r.layers[0].flops == 4 * (16 + n - 16) + 4 * n   # N*C * window sum + one divide per output
+
+
+@pytest.mark.parametrize("length,out", [(5, 3), (7, 7), (10, 4), (1, 9), (224, 7), (13, 5)])
+def test_adaptive_window_sum_matches_the_windows(length, out):
+    from layercalc.layers.shapes import adaptive_window_sum, adaptive_windows
+
+    assert adaptive_window_sum(length, out) == sum(e - s for s, e in adaptive_windows(length, out))

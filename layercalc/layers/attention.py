@@ -29,7 +29,7 @@ from .. import costs
 from ..errors import LayerError
 from .base import Arg, Args, Out, Rule, T, infer, need_min_rank, need_rank, numel
 from .registry import REGISTRY, register
-from .shapes import broadcast
+from .shapes import broadcast, small_divisors
 
 
 def apply_rule(type_name: str, xs: list[T], **args) -> Out:
@@ -59,7 +59,7 @@ def _divisible(size: int, heads: int, size_name: str, heads_name: str) -> None:
     if size % heads:
         raise LayerError(f"{size_name}={size} is not divisible by {heads_name}={heads}",
                          f"choose a {heads_name} that divides {size} (e.g. "
-                         f"{', '.join(str(h) for h in range(1, size + 1) if size % h == 0 and h <= 64)})",
+                         f"{', '.join(map(str, small_divisors(size)))})",
                          arg=heads_name, code="G004")
 
 

@@ -95,7 +95,7 @@ class _ConvNd(Rule):
         for name, value in (("in_channels", cin), ("out_channels", cout)):
             if value % groups:
                 common = gcd(cin, cout)
-                fits = [g for g in range(1, common + 1) if common % g == 0]
+                fits = shapes.small_divisors(common)
                 raise LayerError(f"{name}={value} is not divisible by groups={groups} "
                                  f"({name} must be divisible by groups)",
                                  f"use a groups value that divides both in_channels={cin} and out_channels={cout}: "

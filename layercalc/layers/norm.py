@@ -16,6 +16,7 @@ from .. import costs
 from ..errors import LayerError
 from .base import Arg, Out, Rule, infer, need_min_rank, need_rank
 from .registry import register
+from .shapes import small_divisors
 
 _RANK_FIX = "check the previous layer's output shape (`layercalc shape`), or insert a Reshape/Flatten"
 
@@ -310,7 +311,7 @@ class GroupNorm(Rule):
         c = infer(a, "num_channels", x.shape[1], "channel dimension (dim 1)")
         g = a.num_groups
         if c % g:
-            divisors = [d for d in range(1, c + 1) if c % d == 0]
+            divisors = small_divisors(c, limit=max(64, min(2 * g, 4096)))
             near = min(divisors, key=lambda d: (abs(d - g), d))
             raise LayerError(f"num_channels={c} is not divisible by num_groups={g}",
                              f"use a num_groups that divides {c} (e.g. {near})", arg="num_groups", code="G004")

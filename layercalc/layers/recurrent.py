@@ -42,6 +42,8 @@ from ..errors import LayerError
 from .base import Arg, Out, Rule, infer, need_rank
 from .registry import register
 
+MAX_STACK = 10_000  # num_layers above this is refused: every layer gets its own parameter tensors
+
 
 def activation_flops(type_name: str, n: int) -> int:
     """FLOPs of the activation ``type_name`` (``"Sigmoid"``, ``"Tanh"``, ``"ReLU"``) on n elements.
@@ -156,6 +158,10 @@ class _Sequence(Rule):
         h = a.hidden_size
         proj = getattr(a, "proj_size", 0)
         rec = proj or h
+        if a.num_layers > MAX_STACK:
+            raise LayerError(f"num_layers={a.num_layers} is more than layercalc's cap of {MAX_STACK} stacked layers",
+                             f"use at most {MAX_STACK} layers (each one is counted with its own parameters)",
+                             arg="num_layers", code="S006")
         params: dict = {}
         step_macs = 0
         for layer in range(a.num_layers):

@@ -54,8 +54,20 @@ def adaptive_windows(length: int, out: int) -> list[tuple[int, int]]:
 
 
 def adaptive_window_sum(length: int, out: int) -> int:
-    """Sum of the adaptive window sizes along one dimension (elements visited)."""
-    return sum(e - s for s, e in adaptive_windows(length, out))
+    """Sum of the adaptive window sizes along one dimension (elements visited), in closed form.
+
+    sum_i (ceil((i+1)L/O) - floor(iL/O)) = L + O - gcd(L, O): the ceilings exceed the floors
+    of the same multiples except where O divides jL, which happens gcd(L, O) times for j = 1..O.
+    (5 into 3 windows: [0,2) [1,4) [3,5) = 2 + 3 + 2 = 7 = 5 + 3 - 1.)
+    """
+    from math import gcd
+
+    return length + out - gcd(length, out)
+
+
+def small_divisors(n: int, limit: int = 64) -> list[int]:
+    """The divisors of ``n`` up to ``limit``, for did-you-mean hints (bounded work for any n)."""
+    return [d for d in range(1, min(n, limit) + 1) if n % d == 0]
 
 
 def broadcast(shapes: list[tuple[int, ...]]) -> tuple[int, ...]:
