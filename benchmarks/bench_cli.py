@@ -52,6 +52,12 @@ def main() -> None:
     args = ap.parse_args()
     py = sys.executable
     cli = [py, "-m", "layercalc"]
+    # pip compiles an installed package's bytecode; an editable checkout (or PYTHONDONTWRITEBYTECODE=1)
+    # would otherwise recompile layercalc on every run while typer and yaml load from .pyc files.
+    import compileall
+    import layercalc
+
+    compileall.compile_dir(os.path.dirname(layercalc.__file__), quiet=1)
     spec = os.path.join(ROOT, "specs", "resnet50.yaml")
     floor = side_by_side({
         "import typer, yaml": [py, "-c", "import typer, yaml"],
