@@ -2,29 +2,40 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 
-
-@dataclass
 class LayerRow:
-    name: str
-    type: str
-    input_shapes: list[list[int]]
-    output_shape: list[int]
-    extra_outputs: dict[str, list[int]]
-    params: int
-    trainable_params: int
-    buffers: int
-    macs: int
-    flops: int
-    # not in the JSON report: details for verify, lint and the renderers
-    param_shapes: dict = field(default_factory=dict, repr=False)
-    buffer_shapes: dict = field(default_factory=dict, repr=False)
-    args: dict = field(default_factory=dict, repr=False)
-    line: int = 0
-    shared: str | None = None  # the layer whose parameters this one reuses (`share`/`tie`)
-    written: dict = field(default_factory=dict, repr=False)  # arguments before the rule ran (inferable ones None)
-    given: dict = field(default_factory=dict, repr=False)  # the arguments the spec wrote
+    """One leaf layer of the report. The first ten fields are the JSON report's; the rest are
+    details for verify, lint and the renderers."""
+
+    __slots__ = ("name", "type", "input_shapes", "output_shape", "extra_outputs", "params", "trainable_params",
+                 "buffers", "macs", "flops", "param_shapes", "buffer_shapes", "args", "line", "shared", "written",
+                 "given")
+
+    def __init__(self, name: str, type: str, input_shapes: list[list[int]], output_shape: list[int],
+                 extra_outputs: dict[str, list[int]], params: int, trainable_params: int, buffers: int, macs: int,
+                 flops: int, param_shapes: dict | None = None, buffer_shapes: dict | None = None,
+                 args: dict | None = None, line: int = 0, shared: str | None = None, written: dict | None = None,
+                 given: dict | None = None):
+        self.name = name
+        self.type = type
+        self.input_shapes = input_shapes
+        self.output_shape = output_shape
+        self.extra_outputs = extra_outputs
+        self.params = params
+        self.trainable_params = trainable_params
+        self.buffers = buffers
+        self.macs = macs
+        self.flops = flops
+        self.param_shapes = param_shapes or {}
+        self.buffer_shapes = buffer_shapes or {}
+        self.args = args or {}  # resolved arguments after the rule ran (inferred ones filled in)
+        self.line = line
+        self.shared = shared  # the layer whose parameters this one reuses (`share`/`tie`)
+        self.written = written or {}  # arguments before the rule ran (inferable ones None)
+        self.given = given or {}  # the arguments the spec wrote
+
+    def __repr__(self) -> str:
+        return f"LayerRow({self.to_dict()!r})"
 
     def to_dict(self) -> dict:
         return {
@@ -35,17 +46,21 @@ class LayerRow:
         }
 
 
-@dataclass
 class Report:
-    name: str
-    file: str
-    dims: dict[str, int]
-    inputs: dict[str, list[int]]
-    layers: list[LayerRow]
-    outputs: dict[str, list[int]]
-    totals: dict[str, int]
-    dtype: str = "float32"
-    input_dtypes: dict[str, str] = field(default_factory=dict)
+    """The analysis of one spec: rows in execution order, outputs and totals (``to_dict`` is the JSON report)."""
+
+    def __init__(self, name: str, file: str, dims: dict[str, int], inputs: dict[str, list[int]],
+                 layers: list[LayerRow], outputs: dict[str, list[int]], totals: dict[str, int],
+                 dtype: str = "float32", input_dtypes: dict[str, str] | None = None):
+        self.name = name
+        self.file = file
+        self.dims = dims
+        self.inputs = inputs
+        self.layers = layers
+        self.outputs = outputs
+        self.totals = totals
+        self.dtype = dtype
+        self.input_dtypes = input_dtypes or {}
 
     def to_dict(self) -> dict:
         return {

@@ -23,7 +23,6 @@ Counting conventions shared by every type here:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 
 from .. import costs
 from ..errors import LayerError
@@ -80,13 +79,13 @@ def attention_core(batch: int, queries: int, keys: int, e_qk: int, e_v: int, cau
     return macs, 2 * macs + scores * per_score
 
 
-@dataclass
 class _Cost:
     """Params, MACs and FLOPs accumulated over the parts of a layer."""
 
-    params: dict = field(default_factory=dict)
-    macs: int = 0
-    flops: int = 0
+    def __init__(self):
+        self.params: dict = {}
+        self.macs = 0
+        self.flops = 0
 
     def add(self, part, prefix: str | None = None):
         """Add an :class:`Out` or another :class:`_Cost`; its params are renamed ``prefix.NAME``."""

@@ -126,6 +126,7 @@ class Args:
 
     def __init__(self, values: dict, given: set):
         self.__dict__.update(values)
+        self._names = tuple(values)
         self._given = given
 
     def given(self, name: str) -> bool:
@@ -133,7 +134,8 @@ class Args:
         return name in self._given
 
     def as_dict(self) -> dict:
-        return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
+        d = self.__dict__
+        return {k: d[k] for k in self._names}
 
 
 # --- helpers shared by the rules -------------------------------------------------

@@ -115,11 +115,16 @@ def resolve_value(arg: Arg, raw, env: dict, mark: Mark, ctx: str, item_marks=Non
     return raw
 
 
+_SCHEMAS: dict[str, dict[str, Arg]] = {}  # rule type -> {argument name: Arg}, built once
+
+
 def resolve_args(rule, node) -> Args:
     """Resolve ``node.args`` against ``rule.args``; return :class:`Args`."""
     raw = node.args or {}
     ctx = _where(rule, node)
-    schema = {a.name: a for a in rule.args}
+    schema = _SCHEMAS.get(rule.type)
+    if schema is None:
+        schema = _SCHEMAS[rule.type] = {a.name: a for a in rule.args}
     for key in raw:
         if key not in schema:
             hint = did_you_mean(str(key), schema)

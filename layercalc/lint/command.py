@@ -4,7 +4,6 @@ Only typer is imported here; the engine, the checks and the reporters are
 imported inside the commands, so that `layercalc --help` stays fast.
 """
 
-from __future__ import annotations
 
 import sys
 from typing import List, Optional

@@ -1,6 +1,5 @@
 """The `verify` command (registered on the CLI's app)."""
 
-from __future__ import annotations
 
 from typing import List, Optional
 

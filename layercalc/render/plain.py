@@ -8,21 +8,22 @@ from .columns import columns
 
 
 def to_json(report) -> str:
-    """The JSON report, one layer per line (json's C encoder: fast on large models)."""
+    """The JSON report, one layer per line.
+
+    The layers are encoded in one call of json's C encoder (fast on 20,000-layer
+    models) and put one per line: names, types and keys are identifiers, so the
+    separator ``}, {`` occurs only between layers.
+    """
     d = report.to_dict()
     dumps = json.dumps
-    lines = ["{"]
-    keys = list(d)
-    for i, key in enumerate(keys):
-        comma = "," if i < len(keys) - 1 else ""
-        value = d[key]
-        if key == "layers":
-            rows = ",\n    ".join(dumps(row) for row in value)
-            lines.append(f'  "layers": [\n    {rows}\n  ]{comma}' if value else f'  "layers": []{comma}')
+    lines = []
+    for key, value in d.items():
+        if key == "layers" and value:
+            body = dumps(value)[1:-1].replace("}, {", "},\n    {")
+            lines.append(f'  "layers": [\n    {body}\n  ]')
         else:
-            lines.append(f"  {dumps(key)}: {dumps(value)}{comma}")
-    lines.append("}")
-    return "\n".join(lines)
+            lines.append(f"  {dumps(key)}: {dumps(value)}")
+    return "{\n" + ",\n".join(lines) + "\n}"
 
 
 def to_csv(report, view: str) -> str:
