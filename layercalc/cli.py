@@ -105,32 +105,24 @@ def _report(view: str, spec, fmt, dim, var, dtype, max_layers):
         typer.echo(text)
 
 
-@app.command()
-def shape(spec: str = SpecArg, fmt: str = FormatOpt, dim: Optional[List[str]] = DimOpt,
-          var: Optional[List[str]] = VarOpt, dtype: str = DtypeOpt, max_layers: int = MaxLayersOpt):
-    """Per-layer input and output shapes (named extra outputs too)."""
-    _report("shape", spec, fmt, dim, var, dtype, max_layers)
+def _report_command(view: str, doc: str):
+    """One report command (the four differ only in the columns of their view)."""
+
+    def command(spec: str = SpecArg, fmt: str = FormatOpt, dim: Optional[List[str]] = DimOpt,
+                var: Optional[List[str]] = VarOpt, dtype: str = DtypeOpt, max_layers: int = MaxLayersOpt):
+        _report(view, spec, fmt, dim, var, dtype, max_layers)
+
+    command.__doc__ = doc
+    return command
 
 
-@app.command()
-def params(spec: str = SpecArg, fmt: str = FormatOpt, dim: Optional[List[str]] = DimOpt,
-           var: Optional[List[str]] = VarOpt, dtype: str = DtypeOpt, max_layers: int = MaxLayersOpt):
-    """Per-layer parameters (trainable and not), buffers and bytes."""
-    _report("params", spec, fmt, dim, var, dtype, max_layers)
-
-
-@app.command()
-def flops(spec: str = SpecArg, fmt: str = FormatOpt, dim: Optional[List[str]] = DimOpt,
-          var: Optional[List[str]] = VarOpt, dtype: str = DtypeOpt, max_layers: int = MaxLayersOpt):
-    """Per-layer MACs, FLOPs and their share of the total."""
-    _report("flops", spec, fmt, dim, var, dtype, max_layers)
-
-
-@app.command()
-def summary(spec: str = SpecArg, fmt: str = FormatOpt, dim: Optional[List[str]] = DimOpt,
-            var: Optional[List[str]] = VarOpt, dtype: str = DtypeOpt, max_layers: int = MaxLayersOpt):
-    """Shapes, parameters, buffers, MACs and FLOPs of every layer, with totals."""
-    _report("summary", spec, fmt, dim, var, dtype, max_layers)
+for _view, _doc in (
+    ("shape", "Per-layer input and output shapes (named extra outputs too)."),
+    ("params", "Per-layer parameters (trainable and not), buffers and bytes."),
+    ("flops", "Per-layer MACs, FLOPs and their share of the total."),
+    ("summary", "Shapes, parameters, buffers, MACs and FLOPs of every layer, with totals."),
+):
+    app.command(name=_view)(_report_command(_view, _doc))
 
 
 @app.command()

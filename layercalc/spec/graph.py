@@ -82,6 +82,20 @@ class _Item:
         self.repeated = repeated
 
 
+def generated_name(type_name, counters: dict, taken) -> str:
+    """The stable name of an unnamed entry: ``<type in lower case>_<n>``, counted per type within
+    its scope (``counters``), skipping the names for which ``taken(name)`` is true (the scope's
+    explicit names and the names already defined), so adding a layer of another type renames nothing."""
+    base = type_name.lower() if isinstance(type_name, str) else "layer"
+    n = counters.get(base, 0)
+    while True:
+        n += 1
+        name = f"{base}_{n}"
+        if not taken(name):
+            counters[base] = n
+            return name
+
+
 class _Expander:
     def __init__(self, spec: Spec, max_layers: int):
         from ..layers import REGISTRY
@@ -126,14 +140,7 @@ class _Expander:
         for entry in entries:
             name = entry.name
             if name is None:
-                base = entry.type.lower() if isinstance(entry.type, str) else "layer"
-                n = counters.get(base, 0)
-                while True:
-                    n += 1
-                    name = f"{base}_{n}"
-                    if name not in explicit and name not in scope:
-                        break
-                counters[base] = n
+                name = generated_name(entry.type, counters, lambda n: n in explicit or n in scope)
             elif name in scope:
                 raise SpecError(entry.name_mark, f"the name '{name}' is already used in {self._scope_name} "
                                 f"(at line {scope[name].mark.line})", "give this layer another name", code="G002")

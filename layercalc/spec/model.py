@@ -275,6 +275,15 @@ def _parse_inputs(value, mark: Mark, env: dict) -> list[InputDef]:
     return out
 
 
+def _check_overrides(overrides: dict, declared: dict, what: str, mark: Mark) -> None:
+    """--dim/--var may only override names the spec declares."""
+    for k in overrides:
+        if k not in declared:
+            hint = did_you_mean(k, declared)
+            raise SpecError(mark, f"--{what} {k}: the spec has no {what} '{k}'" + (f"; {hint}" if hint else ""),
+                            f"use one of: {', '.join(declared) or '(none declared)'}", code="S001")
+
+
 def parse_spec(doc, file: str, dims: dict | None = None, vars: dict | None = None) -> Spec:
     """Check the structure of a loaded document and build a :class:`Spec`."""
     top = Mark(file, 1, 1)
@@ -308,20 +317,12 @@ def parse_spec(doc, file: str, dims: dict | None = None, vars: dict | None = Non
     if doc.get("dims") is not None:
         _expect(doc["dims"], YMap, doc.vmarks["dims"], "`dims`", "write `dims: {B: 1}`")
         dvals = _eval_names(doc["dims"], env, "dim", dims_over, True)
-    for k in dims_over:
-        if k not in dvals:
-            hint = did_you_mean(k, dvals)
-            raise SpecError(top, f"--dim {k}: the spec has no dim '{k}'" + (f"; {hint}" if hint else ""),
-                            f"use one of: {', '.join(dvals) or '(none declared)'}", code="S001")
+    _check_overrides(dims_over, dvals, "dim", top)
     vvals = {}
     if doc.get("vars") is not None:
         _expect(doc["vars"], YMap, doc.vmarks["vars"], "`vars`", "write `vars: {w: 64}`")
         vvals = _eval_names(doc["vars"], env, "var", vars_over, False)
-    for k in vars_over:
-        if k not in vvals:
-            hint = did_you_mean(k, vvals)
-            raise SpecError(top, f"--var {k}: the spec has no var '{k}'" + (f"; {hint}" if hint else ""),
-                            f"use one of: {', '.join(vvals) or '(none declared)'}", code="S001")
+    _check_overrides(vars_over, vvals, "var", top)
     inputs = _parse_inputs(doc["inputs"], doc.vmarks["inputs"], env)
     blocks = {}
     if doc.get("blocks") is not None:

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ...spec.graph import generated_name
+
 
 @dataclass
 class Slot:
@@ -57,14 +59,7 @@ def analyze_scope(entries, inputs, output_refs, where: str, block=None) -> Scope
     for i, e in enumerate(entries):
         name = e.name
         if name is None:
-            base = e.type.lower() if isinstance(e.type, str) else "layer"
-            n = counters.get(base, 0)
-            while True:
-                n += 1
-                name = f"{base}_{n}"
-                if name not in explicit and name not in known:
-                    break
-            counters[base] = n
+            name = generated_name(e.type, counters, lambda n: n in explicit or n in known)
         slot = Slot(e, name, i)
         refs = list(e.from_ or ()) + [r for r in (e.tie, e.share) if r is not None]
         for ref in refs:
