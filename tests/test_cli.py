@@ -150,3 +150,25 @@ def test_golden_tables(view):
     buf = io.StringIO()
     print_table(report, view, width=120, color=False, file=buf)
     _golden(f"mlp-{view}.out", buf.getvalue())
+
+
+@pytest.mark.parametrize("spec", ["resnet50", "char-lstm", "bert-base"])
+@pytest.mark.parametrize("view", ["shape", "params", "flops", "summary"])
+def test_large_table_layout_is_the_rich_layout(spec, view):
+    # tables of more than RICH_MAX_ROWS rows are written directly; they must look the same
+    report = layercalc.analyze(os.path.join(HERE, "..", "specs", f"{spec}.yaml"))
+    with_rich, direct = io.StringIO(), io.StringIO()
+    print_table(report, view, width=400, color=False, file=with_rich, plain=False)
+    print_table(report, view, width=400, color=False, file=direct, plain=True)
+    assert direct.getvalue() == with_rich.getvalue()
+
+
+def test_a_large_table_uses_the_direct_layout(tmp_path):
+    from layercalc.render.table import RICH_MAX_ROWS
+
+    path = tmp_path / "long.yaml"
+    path.write_text(f"layercalc: 1\ninputs: {{x: [1, 4]}}\nlayers:\n  - Identity:\n    repeat: {RICH_MAX_ROWS + 1}\n")
+    proc = cli("shape", str(path))
+    lines = proc.stdout.splitlines()
+    assert proc.returncode == 0 and lines[4].startswith("  identity_1.0 ")
+    assert len(lines) == 4 + RICH_MAX_ROWS + 1 + 5  # title, blank, header, rule; rows; blank, total, blank, 2 lines

@@ -11,37 +11,23 @@ def to_json(result) -> str:
 
 
 def print_table(result, file=None, width: int | None = None, color: bool | None = None) -> None:
-    from rich import box
-    from rich.console import Console
-    from rich.table import Table
+    from ..render.table import emit_table
 
-    file = file or sys.stdout
-    tty = file.isatty() if hasattr(file, "isatty") else False
-    console = Console(file=file, width=width or (None if tty else 160), highlight=False,
-                      no_color=not (color if color is not None else tty),
-                      force_terminal=color if color is not None else None)
-    table = Table(title=f"verify {result.name} ({result.mode}: total MACs {result.total_macs:,}, budget "
-                  f"{result.budget:,})", box=box.SIMPLE_HEAD, title_justify="left", header_style="bold")
-    table.add_column("layer", no_wrap=True)
-    table.add_column("type", no_wrap=True)
-    table.add_column("mode")
-    table.add_column("checks", justify="right")
-    table.add_column("first mismatch", overflow="fold")
-    for layer in result.layers:
+    rows, red = [], set()
+    for k, layer in enumerate(result.layers):
         mismatch = layer.first_mismatch()
-        style = None if layer.ok else "red"
-        table.add_row(layer.name, layer.type, layer.mode, f"{layer.passed}/{len(layer.checks)}",
-                      mismatch or "", style=style)
-    console.print(table)
+        if not layer.ok:
+            red.add(k)
+        rows.append([layer.name, layer.type, layer.mode, f"{layer.passed}/{len(layer.checks)}", mismatch or ""])
     bad = result.mismatches
     if bad:
-        console.print(f"{len(bad)} of {len(result.layers)} layers disagree with the reference executor:")
-        for layer in bad:
-            console.print(f"  {result.file}:{layer.name} ({layer.type}, {layer.mode}): {layer.first_mismatch()}",
-                          markup=False)
+        lines = [f"{len(bad)} of {len(result.layers)} layers disagree with the reference executor:"]
+        lines += [f"  {result.file}:{layer.name} ({layer.type}, {layer.mode}): {layer.first_mismatch()}" for layer in bad]
     else:
-        console.print(f"all {len(result.layers)} layers agree with the reference executor "
-                      f"({result.seconds:.1f} s)", markup=False)
+        lines = [f"all {len(result.layers)} layers agree with the reference executor ({result.seconds:.1f} s)"]
+    title = (f"verify {result.name} ({result.mode}: total MACs {result.total_macs:,}, budget {result.budget:,})")
+    emit_table(title, ["layer", "type", "mode", "checks", "first mismatch"], [False, False, False, True, False], rows,
+               None, lines, file=file, width=width, color=color, red_rows=red)
 
 
 class Progress:

@@ -1,10 +1,20 @@
-"""The rich table renderer: human units (1.23 M, 4.09 G), a totals footer and a summary panel."""
+"""Tables for people: human units (1.23 M, 4.09 G), a totals footer and a summary.
+
+``emit_table`` draws one table for any command (the reports, ``verify``): with
+rich up to :data:`RICH_MAX_ROWS` rows (colours, fitting the terminal), and
+beyond that with a plain fixed-width layout of the same look, since rich
+spends about a millisecond a row and a 20,000-layer model would wait half a
+minute for its table. A test keeps the two layouts identical.
+"""
 
 from __future__ import annotations
 
 import sys
 
 from .columns import columns, shape_str
+
+RICH_MAX_ROWS = 2000
+_BOLD, _ITALIC, _RED, _RESET = "\x1b[1m", "\x1b[3m", "\x1b[31m", "\x1b[0m"
 
 
 def human(n: int) -> str:
@@ -24,30 +34,84 @@ def human_bytes(n: int) -> str:
     return f"{n} B"
 
 
-def print_table(report, view: str, width: int | None = None, color: bool | None = None, file=None) -> None:
+def _use_color(file, color: bool | None) -> bool:
+    if color is not None:
+        return color
+    return bool(getattr(file, "isatty", lambda: False)())
+
+
+def emit_table(title: str, headers: list[str], right: list[bool], rows: list[list[str]], footer: list[str] | None,
+               lines: list[str], file=None, width: int | None = None, color: bool | None = None,
+               red_rows: set[int] | None = None, plain: bool | None = None) -> None:
+    """Print a table (title, header, rows, optional footer) and then ``lines`` of text.
+
+    ``right`` says which columns are right-justified; ``red_rows`` (row indexes) are shown in red.
+    ``plain`` forces the fixed-width layout (None: when there are more than RICH_MAX_ROWS rows).
+    """
+    file = file or sys.stdout
+    color = _use_color(file, color)
+    if plain is None:
+        plain = len(rows) > RICH_MAX_ROWS
+    if plain:
+        _plain_table(title, headers, right, rows, footer, lines, file, color, red_rows or set())
+        return
     from rich import box
     from rich.console import Console
     from rich.table import Table
 
-    file = file or sys.stdout
-    tty = file.isatty() if hasattr(file, "isatty") else False
-    console = Console(file=file, width=width or (None if tty else 160), no_color=not (color if color is not None else tty),
-                      highlight=False, force_terminal=color if color is not None else None)
-    cols = columns(view, report)
-    table = Table(title=f"{report.name}", box=box.SIMPLE_HEAD, show_footer=True, title_justify="left",
+    tty = bool(getattr(file, "isatty", lambda: False)())
+    console = Console(file=file, width=width or (None if tty else 160), no_color=not color, highlight=False,
+                      force_terminal=color or None)
+    table = Table(title=title, box=box.SIMPLE_HEAD, show_footer=footer is not None, title_justify="left",
                   header_style="bold", footer_style="bold")
-    for c in cols:
-        total = c.total(report.totals) if c.total else ""
-        table.add_column(c.header, justify="right" if c.numeric else "left",
-                         footer=human_bytes(total) if c.key == "param_bytes" else human(total) if isinstance(total, int) else total,
-                         no_wrap=c.key in ("name", "type"), overflow="fold")
-    for row in report.layers:
-        cells = []
-        for c in cols:
-            v = c.cell(row)
-            cells.append(human_bytes(v) if c.key == "param_bytes" else human(v) if c.numeric else str(v))
-        table.add_row(*cells)
+    for i, header in enumerate(headers):
+        table.add_column(header, justify="right" if right[i] else "left", footer=footer[i] if footer else "",
+                         no_wrap=i < 2, overflow="fold")
+    for k, row in enumerate(rows):
+        table.add_row(*row, style="red" if red_rows and k in red_rows else None)
     console.print(table)
+    if lines:
+        console.print("\n".join(lines), markup=False)
+
+
+def _plain_table(title, headers, right, rows, footer, lines, file, color, red_rows) -> None:
+    """The layout of rich's SIMPLE_HEAD box, written out directly (fast for any number of rows)."""
+    every = [headers] + rows + ([footer] if footer else [])
+    widths = [max(len(r[i]) for r in every) for i in range(len(headers))]
+    total = sum(widths) + 3 * len(widths) + 1
+
+    def line(cells):
+        return " " + " ".join(" " + (c.rjust(w) if r else c.ljust(w)) + " "
+                              for c, w, r in zip(cells, widths, right)) + " "
+
+    def styled(text, style):
+        return f"{style}{text}{_RESET}" if color else text
+
+    out = [styled(title.ljust(total), _ITALIC), " " * total, styled(line(headers), _BOLD),
+           " " + "\u2500" * (total - 2) + " "]
+    out += [styled(line(row), _RED) if k in red_rows else line(row) for k, row in enumerate(rows)]
+    if footer:
+        out += [" " * total, styled(line(footer), _BOLD)]
+    out.append(" " * total)
+    out += lines
+    file.write("\n".join(out) + "\n")
+
+
+def print_table(report, view: str, width: int | None = None, color: bool | None = None, file=None,
+                plain: bool | None = None) -> None:
+    """One report view as a table, with the totals as its footer and a summary below."""
+    cols = columns(view, report)
+
+    def cell(c, v):
+        if c.key == "param_bytes":
+            return human_bytes(v)
+        return human(v) if isinstance(v, int) and c.numeric else str(v)
+
+    rows = [[cell(c, c.cell(row)) for c in cols] for row in report.layers]
+    footer = []
+    for c in cols:
+        t = c.total(report.totals) if c.total else ""
+        footer.append(human_bytes(t) if c.key == "param_bytes" else human(t) if isinstance(t, int) else t)
     t = report.totals
     ins = ", ".join(f"{k} {shape_str(v)}" for k, v in report.inputs.items())
     outs = ", ".join(f"{k} {shape_str(v)}" for k, v in report.outputs.items())
@@ -63,4 +127,5 @@ def print_table(report, view: str, width: int | None = None, color: bool | None 
         lines = lines[:2]
     elif view == "params":
         lines = lines[:4]
-    console.print("\n".join(lines))
+    emit_table(report.name, [c.header for c in cols], [c.numeric for c in cols], rows, footer, lines, file=file,
+               width=width, color=color, plain=plain)
