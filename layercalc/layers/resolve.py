@@ -63,7 +63,7 @@ def resolve_value(arg: Arg, raw, env: dict, mark: Mark, ctx: str, item_marks=Non
             return raw
         named = env.get(raw.strip())
         if isinstance(named, (bool, str)):  # a block param or var that holds true/false or a literal string
-            return resolve_value(arg, named, {}, mark, ctx)
+            return resolve_value(arg, named, {}, getattr(named, "mark", mark), ctx)
         if arg.choices and arg.kind != "str" and raw.strip().isidentifier() and named is None:
             hint = did_you_mean(raw.strip(), arg.choices)
             raise SpecError(mark, f"{ctx}: {arg.name}={raw!r} is neither a number nor one of "

@@ -124,8 +124,8 @@ def _eval(node, env, depth):
         from ..errors import did_you_mean
 
         hint = did_you_mean(node.id, env)
-        known = ", ".join(sorted(env)) or "none"
-        raise ExprError(f"the name '{node.id}' is not defined (known names: {known})" + (f"; {hint}" if hint else ""))
+        known = f" (known names: {', '.join(sorted(env))})" if env else ""
+        raise ExprError(f"the name '{node.id}' is not defined{known}" + (f"; {hint}" if hint else ""))
     if isinstance(node, ast.BinOp):
         op = _BINOPS.get(type(node.op))
         if op is None:

@@ -264,7 +264,9 @@ class _Expander:
             if p in args:
                 value = args[p]
                 if isinstance(value, str) and _literal(value, env):
-                    pass  # a literal string for a layer argument, e.g. `padding: same` or `mode: mean`
+                    # a literal string for a layer argument, e.g. `padding: same` or `mode: mean`; it keeps
+                    # its place, so that a layer refusing it points here
+                    value = Literal(value, args.vmarks[p])
                 elif isinstance(value, (int, float, str)) and not isinstance(value, bool):
                     value = eval_value(value, env, args.vmarks[p], f"param '{p}' of block '{block.name}'")
                 elif isinstance(value, bool) or value is None:
@@ -283,6 +285,17 @@ class _Expander:
                     value = default
             benv[p] = value
         return benv
+
+
+class Literal(str):
+    """A block param's literal string, with the place it was written."""
+
+    __slots__ = ("mark",)
+
+    def __new__(cls, text: str, mark: Mark):
+        self = super().__new__(cls, text)
+        self.mark = mark
+        return self
 
 
 def _literal(text: str, env: dict) -> bool:
