@@ -47,7 +47,7 @@ def layer_help(type_name: str) -> str | None:
         lines.append("  (none)")
     for a in rule.args:
         kind = a.kind + (f" ({'|'.join(map(str, a.choices))})" if a.choices else "")
-        lines.append(f"  {a.name:<24} {kind:<28} default: {_default(a)}" + (f"  {a.doc}" if a.doc else ""))
+        lines.append(f"  {a.name:<24} {kind:<28} default: {_default(a):<10}" + (f"  {a.doc}" if a.doc else ""))
     lo, hi = rule.n_inputs
     ins = "none" if hi == 0 else f"{lo}" if lo == hi else f"{lo} or more" if hi is None else f"{lo} to {hi}"
     lines += ["", f"Inputs: {ins} ({', '.join(rule.input_names)}), dtype {rule.input_dtype}"]
