@@ -25,6 +25,13 @@ Layers are named and configured as in torch.nn. Examples:
   cat model.yaml | layercalc params -
 
   layercalc layers Conv2d
+
+  layercalc verify specs/lenet5.yaml
+
+  layercalc lint specs/ --format github
+
+Every error names its place in the spec (file:line:col). Exit status: 0 success,
+1 the spec has errors (or lint/verify found problems), 2 usage error.
 """
 
 app = typer.Typer(help=HELP, no_args_is_help=True, add_completion=False, rich_markup_mode=None,
