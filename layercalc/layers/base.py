@@ -113,13 +113,6 @@ class Rule:
     def forward(self, a, xs: list[T]) -> Out:  # pragma: no cover - every rule overrides it
         raise NotImplementedError
 
-    @classmethod
-    def arg(cls, name: str) -> Arg:
-        for a in cls.args:
-            if a.name == name:
-                return a
-        raise KeyError(name)
-
 
 class Args:
     """Resolved arguments, as attributes (``a.kernel_size``)."""

@@ -48,11 +48,6 @@ def same_padding(kernel: int, dilation: int = 1) -> tuple[int, int]:
     return total // 2, total - total // 2
 
 
-def adaptive_windows(length: int, out: int) -> list[tuple[int, int]]:
-    """The [start, end) windows of adaptive pooling: start = floor(i*L/out), end = ceil((i+1)*L/out)."""
-    return [((i * length) // out, -(-((i + 1) * length) // out)) for i in range(out)]
-
-
 def adaptive_window_sum(length: int, out: int) -> int:
     """Sum of the adaptive window sizes along one dimension (elements visited), in closed form.
 

@@ -105,6 +105,7 @@ class _Expander:
         self.max_layers = max_layers
         self.nodes: list[Node] = []
         self.used: set = set()
+        self._scope_label = "the spec"  # the scope being expanded, for error messages
 
     def add(self, node: Node) -> None:
         if len(self.nodes) >= self.max_layers:
@@ -117,7 +118,7 @@ class _Expander:
         if item is None:
             hint = did_you_mean(ref.name, scope)
             known = ", ".join(scope) if len(scope) <= 12 else ", ".join(list(scope)[-12:]) + ", ..."
-            raise SpecError(ref.mark, f"{where} names '{ref.name}', which is not defined before this point in {self._scope_name}"
+            raise SpecError(ref.mark, f"{where} names '{ref.name}', which is not defined before this point in {self._scope_label}"
                             + (f"; {hint}" if hint else ""),
                             f"name an earlier layer or an input ({known})", code="G001")
         self.used.add(id(item))
@@ -142,7 +143,7 @@ class _Expander:
             if name is None:
                 name = generated_name(entry.type, counters, lambda n: n in explicit or n in scope)
             elif name in scope:
-                raise SpecError(entry.name_mark, f"the name '{name}' is already used in {self._scope_name} "
+                raise SpecError(entry.name_mark, f"the name '{name}' is already used in {self._scope_label} "
                                 f"(at line {scope[name].mark.line})", "give this layer another name", code="G002")
             repeat = eval_int(entry.repeat, env, entry.repeat_mark or entry.mark, "`repeat`", minimum=1)
             if repeat > self.max_layers:
@@ -201,12 +202,6 @@ class _Expander:
             scope[name] = item
             prev = item.out
         return prev
-
-    @property
-    def _scope_name(self) -> str:
-        return self._scope_label
-
-    _scope_label = "the spec"
 
     def block(self, entry: Entry, name: str, env, prefix, ins, in_marks, repeat, trainable, stack, share) -> _Item:
         block: BlockDef = self.spec.blocks[entry.type]
