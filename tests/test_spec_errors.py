@@ -1,32 +1,18 @@
 """Every kind of invalid spec gives one located error: code, line, column, message (data: tests/cases/spec_errors.yaml)."""
 
-import os
 import subprocess
 import sys
 
 import pytest
-import yaml
 
-import layercalc
-from layercalc.errors import SpecError
+from tests.spec_cases import assert_located_error, load_cases
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-with open(os.path.join(HERE, "cases", "spec_errors.yaml")) as fh:
-    CASES = yaml.safe_load(fh)
+CASES = load_cases("spec_errors.yaml")
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
 def test_error_is_located(case):
-    with pytest.raises(SpecError) as info:
-        layercalc.analyze(case["spec"], dims=case.get("dims"), file="spec.yaml")
-    err = info.value
-    assert err.code == case["code"], str(err)
-    if "at" in case:
-        assert [err.mark.line, err.mark.col] == case["at"], str(err)
-    for words in case["says"]:
-        assert words in str(err), str(err)
-    assert err.fix, "every error says how to fix it"
-    assert str(err).startswith(f"spec.yaml:{err.mark.line}:{err.mark.col}: ")
+    assert_located_error(case)
 
 
 @pytest.mark.parametrize("case", CASES[:12], ids=[c["id"] for c in CASES[:12]])
