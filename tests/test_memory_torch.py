@@ -173,3 +173,54 @@ def test_saved_activations_of_one_layer_equal_torch(layer_type, args, shapes, mo
             mine = {row.name: d["saved_activation_bytes"] for row, d in zip(ours.layers, ours.rows)
                     if d["saved_activation_bytes"]}
             assert (mine, ours.totals["saved_activation_bytes"]) == (per_layer, total), (precision, kernel)
+
+
+# --- optimizer state --------------------------------------------------------------------------------------
+
+OPTIMIZERS = {
+    "sgd": lambda p: torch.optim.SGD(p, lr=0.1),
+    "sgd-momentum": lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9),
+    "adam": lambda p: torch.optim.Adam(p),
+    "adamw": lambda p: torch.optim.AdamW(p),
+    "adam-amsgrad": lambda p: torch.optim.Adam(p, amsgrad=True),
+    "adafactor": lambda p: torch.optim.Adafactor(p),
+}
+
+
+@pytest.mark.parametrize("optimizer", list(OPTIMIZERS))
+@pytest.mark.parametrize("name", ["resnet-cifar", "gpt2-small", "llama2-7b"])
+@pytest.mark.parametrize("dtype", list(DTYPES))
+def test_optimizer_state_equals_torch_after_one_step(optimizer, name, dtype):
+    dims, vars = SMALL[name]
+    torch_dtype, precision = DTYPES[dtype]
+    path = SPECS / f"{name}.yaml"
+    graph, report, model, inputs = build(path, dims=dims, vars=vars)
+    model.to(torch_dtype)
+    chosen = [r for r in report.layers if "." not in r.name and r.params and not r.shared][-1].name
+    frozen = chosen.replace(".", "__")  # the last top-level layer with parameters, frozen
+    for p in model.layers[frozen].parameters():
+        p.requires_grad_(False)
+    opt = OPTIMIZERS[optimizer]([p for p in model.parameters() if p.requires_grad])
+    outs = model(*[x.to(torch_dtype) if x.is_floating_point() else x for x in inputs])
+    sum(o.float().sum() for o in outs).backward()
+    opt.step()
+    state = sum(t.untyped_storage().nbytes() for s in opt.state.values() for t in s.values()
+                if isinstance(t, torch.Tensor))
+    grads = sum(p.grad.untyped_storage().nbytes() for p in model.parameters() if p.grad is not None)
+    weights = sum(p.untyped_storage().nbytes() for p in model.parameters())
+    # the same spec with that layer marked `trainable: false`
+    import yaml
+
+    doc = yaml.safe_load(path.read_text())
+    ours = layercalc.memory.memory(_freeze(doc, chosen), dims=dims, vars=vars,
+                                   optimizer=optimizer, precision=precision)
+    assert ours.totals["optimizer_bytes"] == state
+    assert ours.totals["gradient_bytes"] == grads
+    assert ours.totals["weight_bytes"] == weights
+
+
+def _freeze(doc, name):
+    """Mark the top-level layer ``name`` `trainable: false` in the spec document."""
+    entry = next(e for e in doc["layers"] if isinstance(e, dict) and e.get("name") == name)
+    entry["trainable"] = False
+    return doc
