@@ -56,7 +56,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from ..errors import LayerError
-from ..spec.model import FLOAT_DTYPES
+from ..dtypes import FLOAT_DTYPES
 from . import shapes
 from .base import Arg, Out, Rule, T, need_min_rank, numel
 from .registry import register

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
+from ..dtypes import DTYPE_ALIASES, DTYPE_BYTES, DTYPES, FLOAT_DTYPES  # noqa: F401 - re-exported
 from ..errors import Mark, SpecError, did_you_mean
 from .expr import FUNCTION_NAMES, ExprError, evaluate
 from .yamlload import YMap, YSeq
@@ -18,12 +19,6 @@ FORMAT_VERSION = 1
 TOP_KEYS = ("layercalc", "name", "dims", "vars", "inputs", "blocks", "layers", "outputs")
 META_KEYS = ("name", "from", "repeat", "trainable", "tie", "share")
 BLOCK_KEYS = ("params", "inputs", "layers", "output")
-DTYPES = ("float16", "bfloat16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool")
-DTYPE_ALIASES = {"float": "float32", "half": "float16", "double": "float64", "int": "int64", "long": "int64",
-                 "short": "int16"}
-FLOAT_DTYPES = ("float16", "bfloat16", "float32", "float64")
-DTYPE_BYTES = {"float16": 2, "bfloat16": 2, "float32": 4, "float64": 8, "int8": 1, "int16": 2, "int32": 4,
-               "int64": 8, "uint8": 1, "bool": 1}
 NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 

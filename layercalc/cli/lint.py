@@ -1,14 +1,11 @@
-"""The `lint` and `schema` commands (registered on the CLI's app).
-
-Only typer is imported here; the engine, the checks and the reporters are
-imported inside the commands, so that `layercalc --help` stays fast.
-"""
-
+"""`lint`: every problem of every spec file, for CI, pre-commit and editors."""
 
 import sys
 from typing import List, Optional
 
 import typer
+
+from .options import fail, use_color
 
 LINT_HELP = """Check spec files for CI: every problem of every file, with stable codes.
 
@@ -29,37 +26,7 @@ Examples:
 """
 
 
-def _fail(message: str, code: int = 2):
-    typer.echo(message, err=True)
-    raise typer.Exit(code)
-
-
-def explain_text(query: str) -> str | None:
-    """The explanation of a code, a slug, or every code of a prefix (``W``); None when nothing matches."""
-    import textwrap
-
-    from ..codes import CODES
-    from .config import OPT_IN
-
-    q = query.strip()
-    matches = [c for c in CODES.values() if c.code == q.upper() or c.slug == q.lower()]
-    if not matches:
-        matches = [c for c in CODES.values() if c.code.startswith(q.upper()) or c.slug.startswith(q.lower() + ".")]
-    if not matches:
-        return None
-    parts = []
-    for c in matches:
-        head = f"{c.code} {c.slug} ({c.level}{', off by default' if c.code in OPT_IN else ''})"
-        lines = [head, "", c.summary[0].upper() + c.summary[1:] + "."]
-        if c.explanation:
-            lines += ["", textwrap.fill(c.explanation, width=88, break_on_hyphens=False)]
-        parts.append("\n".join(lines))
-    return "\n\n".join(parts)
-
-
 def register(app) -> None:
-    """Add the `lint` and `schema` commands to ``app``."""
-
     @app.command(help=LINT_HELP)
     def lint(
         paths: Optional[List[str]] = typer.Argument(None, metavar="PATH...", show_default=False,
@@ -92,26 +59,26 @@ def register(app) -> None:
                                               help="Explain a code (W002), a slug or a prefix (W), and exit."),
     ):
         if explain is not None:
+            from ..lint.explain import explain_text
+
             text = explain_text(explain)
             if text is None:
                 from ..codes import CODES
                 from ..errors import did_you_mean
 
                 hint = did_you_mean(explain, list(CODES) + [c.slug for c in CODES.values()])
-                _fail(f"layercalc lint: unknown code '{explain}'" + (f"; {hint}" if hint else ".")
-                      + " The codes are listed in docs/lint.md.")
+                fail(f"layercalc lint: unknown code '{explain}'" + (f"; {hint}" if hint else ".")
+                     + " The codes are listed in docs/lint.md.", 2)
             typer.echo(text)
             return
-        from .reporters import FORMATS, REPORTER_BY_NAME, resolve_format
+        from ..lint.reporters import FORMATS, REPORTER_BY_NAME, resolve_format
 
         if fmt not in FORMATS:
             raise typer.BadParameter(f"{fmt!r} is not one of {', '.join(FORMATS)}", param_hint="--format")
         if not paths:
             raise typer.BadParameter("give at least one spec file, directory or glob", param_hint="PATH...")
-        from .checker import lint_file
-        from .config import ConfigError, apply_cli, load_settings
-        from .discover import discover
-        from .result import LintResult
+        from ..lint.config import ConfigError, apply_cli, load_settings
+        from ..lint.run import lint_paths
 
         try:
             settings = load_settings(config, isolated)
@@ -119,34 +86,14 @@ def register(app) -> None:
                                             "max-param-bytes": max_param_bytes}, dtype, select, ignore, strict,
                                  max_layers)
         except ConfigError as exc:
-            _fail(f"layercalc lint: {exc}")
-        files, notes = discover(paths)
+            fail(f"layercalc lint: {exc}", 2)
+        result, notes = lint_paths(paths, settings)
         for note in notes:
             typer.echo(f"layercalc lint: {note}", err=True)
-        if not files:
-            _fail("layercalc lint: no spec files to check")
-        result = LintResult(strict=settings.strict)
-        for path in files:
-            result.add(path, lint_file(path, settings.for_file(path)))
+        if not result.files:
+            fail("layercalc lint: no spec files to check", 2)
         name = resolve_format(fmt)
-        color = name == "text" and _use_color()
+        color = name == "text" and use_color()
         REPORTER_BY_NAME[name](result, sys.stdout, color)
         sys.stdout.flush()
         raise typer.Exit(result.exit_code(exit_zero))
-
-    @app.command()
-    def schema(indent: int = typer.Option(2, "--indent", min=0, help="Indentation of the JSON (0: one line).")):
-        """JSON Schema (draft-07) of the spec format, for editors (yaml-language-server) and validators."""
-        import json
-
-        from ..schema import spec_schema
-
-        typer.echo(json.dumps(spec_schema(), indent=indent or None))
-
-
-def _use_color() -> bool:
-    import os
-
-    if os.environ.get("NO_COLOR"):
-        return False
-    return bool(os.environ.get("FORCE_COLOR")) or sys.stdout.isatty()

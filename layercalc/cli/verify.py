@@ -1,31 +1,29 @@
-"""The `verify` command (registered on the CLI's app)."""
-
+"""`verify`: the reference executor's cross-check of every layer."""
 
 from typing import List, Optional
 
 import typer
 
+from .options import DimOpt, MaxLayersOpt, SpecArg, VarOpt, check_choice, fail, parse_pairs
+
 
 def register(app) -> None:
-    """Add the `verify` command to ``app``."""
-    from ..cli import DimOpt, SpecArg, VarOpt, MaxLayersOpt
-
     @app.command()
     def verify(spec: str = SpecArg,
                budget: int = typer.Option(10**7, "--budget", min=0,
-                                          help="Run the whole spec when its MACs fit this budget; "
-                                               "otherwise probe each layer alone at a tiny size."),
+                                          help="Run the whole spec when the executor's work (products, elements times "
+                                               "windows, tables) fits this budget; otherwise probe each layer "
+                                               "alone at a small size."),
                fmt: str = typer.Option("table", "--format", "-f", help="Output format: table or json."),
                dim: Optional[List[str]] = DimOpt, var: Optional[List[str]] = VarOpt,
                max_layers: int = MaxLayersOpt):
         """Cross-check every layer with the reference executor (tiny forward passes); exit 1 on any mismatch."""
-        from ..cli import _check_choice, _pairs, fail
         from ..errors import SpecError
-        from .verify import verify as run_verify
-        from .render import Progress
+        from ..reference.render import Progress
+        from ..verify import verify as run_verify
 
-        _check_choice(fmt, ("table", "json"), "--format")
-        dims, vars_ = _pairs(dim, "--dim", True), _pairs(var, "--var", False)
+        check_choice(fmt, ("table", "json"), "--format")
+        dims, vars_ = parse_pairs(dim, "--dim", True), parse_pairs(var, "--var", False)
         progress = Progress("verify")
         try:
             result = run_verify(spec, dims=dims, vars=vars_, budget=budget, progress=progress,
@@ -35,11 +33,11 @@ def register(app) -> None:
             fail(str(exc))
         progress.stop()
         if fmt == "json":
-            from .render import to_json
+            from ..reference.render import to_json
 
             typer.echo(to_json(result))
         else:
-            from .render import print_table
+            from ..reference.render import print_table
 
             print_table(result)
         if not result.ok:

@@ -1,0 +1,37 @@
+"""`shape`, `params`, `flops` and `summary`: one report, four views of its columns."""
+
+from typing import List, Optional
+
+import typer
+
+from .options import (DimOpt, DtypeOpt, FormatOpt, MaxLayersOpt, REPORT_FORMATS, SpecArg, VarOpt, analyze_or_exit,
+                      check_choice)
+
+VIEWS = (
+    ("shape", "Per-layer input and output shapes (named extra outputs too)."),
+    ("params", "Per-layer parameters (trainable and not), buffers and bytes."),
+    ("flops", "Per-layer MACs, FLOPs and their share of the total."),
+    ("summary", "Shapes, parameters, buffers, MACs and FLOPs of every layer, with totals."),
+)
+
+
+def _report_command(view: str, doc: str):
+    """One report command (the four differ only in the columns of their view)."""
+
+    def command(spec: str = SpecArg, fmt: str = FormatOpt, dim: Optional[List[str]] = DimOpt,
+                var: Optional[List[str]] = VarOpt, dtype: str = DtypeOpt, max_layers: int = MaxLayersOpt):
+        check_choice(fmt, REPORT_FORMATS, "--format")
+        report = analyze_or_exit(spec, dim, var, dtype, max_layers)
+        from ..render import render
+
+        text = render(report, view, fmt)
+        if text is not None:
+            typer.echo(text)
+
+    command.__doc__ = doc
+    return command
+
+
+def register(app) -> None:
+    for view, doc in VIEWS:
+        app.command(name=view)(_report_command(view, doc))
