@@ -19,7 +19,7 @@ torch = pytest.importorskip("torch")
 
 from torch.nn.attention import SDPBackend, sdpa_kernel  # noqa: E402
 
-import layercalc.memory  # noqa: E402
+import layercalc  # noqa: E402
 from tests.torch_memory import saved_by_layer  # noqa: E402
 from tests.torch_spec import build  # noqa: E402
 
@@ -55,18 +55,16 @@ def torch_saved(spec, dims, vars, dtype, kernel):
     graph, report, model, inputs = build(spec, dims=dims, vars=vars)
     model.to(dtype)
     inputs = [x.to(dtype) if x.is_floating_point() else x for x in inputs]
-    mkldnn = torch.backends.mkldnn.enabled
-    torch.backends.mkldnn.enabled = False
-    try:
-        with sdpa_kernel(KERNELS[kernel]):
-            per_layer, total, _ = saved_by_layer(model, inputs)
-    finally:
-        torch.backends.mkldnn.enabled = mkldnn
+    with sdpa_kernel(KERNELS[kernel]):
+        per_layer, total, _ = saved_by_layer(model, inputs)
     return per_layer, total
 
 
+#: bfloat16 convolutions are slow on the CPU: the 224 x 224 vision specs run in float32 only.
+SLOW_IN_BF16 = {"alexnet", "vgg16", "resnet50", "resnet18", "mobilenet_v2"}
 CASES = [(name, dt, k) for name in SMALL for dt in DTYPES for k in KERNELS
-         if k == "math" or name in ("gpt2-small", "gpt3-175b", "llama2-7b")]  # bert: no CPU flash kernel with dropout
+         if (k == "math" or name in ("gpt2-small", "gpt3-175b", "llama2-7b"))
+         and not (dt == "bfloat16" and name in SLOW_IN_BF16)]  # bert: no CPU flash kernel with dropout
 
 
 @pytest.mark.parametrize("name,dtype,kernel", CASES)
@@ -75,7 +73,7 @@ def test_saved_activations_of_every_spec_equal_torch(name, dtype, kernel):
     path = SPECS / f"{name}.yaml"
     torch_dtype, precision = DTYPES[dtype]
     per_layer, total = torch_saved(path, dims, vars, torch_dtype, kernel)
-    ours = layercalc.memory.memory(path, dims=dims, vars=vars, precision=precision, device="cpu", attention=kernel)
+    ours = layercalc.memory(path, dims=dims, vars=vars, precision=precision, device="cpu", attention=kernel)
     mine = {row.name: d["saved_activation_bytes"] for row, d in zip(ours.layers, ours.rows)
             if d["saved_activation_bytes"]}
     assert mine == per_layer
@@ -169,7 +167,7 @@ def test_saved_activations_of_one_layer_equal_torch(layer_type, args, shapes, mo
                                       or shapes[0] != shapes[-1]):
                 continue
             per_layer, total = torch_saved(spec, None, None, dtype, kernel)
-            ours = layercalc.memory.memory(spec, precision=precision, device="cpu", attention=kernel)
+            ours = layercalc.memory(spec, precision=precision, device="cpu", attention=kernel)
             mine = {row.name: d["saved_activation_bytes"] for row, d in zip(ours.layers, ours.rows)
                     if d["saved_activation_bytes"]}
             assert (mine, ours.totals["saved_activation_bytes"]) == (per_layer, total), (precision, kernel)
@@ -188,7 +186,7 @@ OPTIMIZERS = {
 
 
 @pytest.mark.parametrize("optimizer", list(OPTIMIZERS))
-@pytest.mark.parametrize("name", ["resnet-cifar", "gpt2-small", "llama2-7b"])
+@pytest.mark.parametrize("name", ["lenet5", "gpt2-small", "llama2-7b"])
 @pytest.mark.parametrize("dtype", list(DTYPES))
 def test_optimizer_state_equals_torch_after_one_step(optimizer, name, dtype):
     dims, vars = SMALL[name]
@@ -212,7 +210,7 @@ def test_optimizer_state_equals_torch_after_one_step(optimizer, name, dtype):
     import yaml
 
     doc = yaml.safe_load(path.read_text())
-    ours = layercalc.memory.memory(_freeze(doc, chosen), dims=dims, vars=vars,
+    ours = layercalc.memory(_freeze(doc, chosen), dims=dims, vars=vars,
                                    optimizer=optimizer, precision=precision)
     assert ours.totals["optimizer_bytes"] == state
     assert ours.totals["gradient_bytes"] == grads
