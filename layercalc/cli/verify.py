@@ -11,15 +11,16 @@ def register(app) -> None:
     @app.command()
     def verify(spec: str = SpecArg,
                budget: int = typer.Option(10**7, "--budget", min=0,
-                                          help="Run the whole spec when its MACs fit this budget; "
-                                               "otherwise probe each layer alone at a tiny size."),
+                                          help="Run the whole spec when the executor's work (products, elements times "
+                                               "windows, tables) fits this budget; otherwise probe each layer "
+                                               "alone at a small size."),
                fmt: str = typer.Option("table", "--format", "-f", help="Output format: table or json."),
                dim: Optional[List[str]] = DimOpt, var: Optional[List[str]] = VarOpt,
                max_layers: int = MaxLayersOpt):
         """Cross-check every layer with the reference executor (tiny forward passes); exit 1 on any mismatch."""
         from ..errors import SpecError
         from ..reference.render import Progress
-        from ..reference.verify import verify as run_verify
+        from ..verify import verify as run_verify
 
         check_choice(fmt, ("table", "json"), "--format")
         dims, vars_ = parse_pairs(dim, "--dim", True), parse_pairs(var, "--var", False)
