@@ -241,3 +241,19 @@ def test_a_spec_error_on_either_side_exits_1(tmp_path):
     bad.write_text("layercalc: 1\ninputs: {x: [1, 4]}\nlayers:\n  - Linaer: {out_features: 3}\n")
     proc = cli("diff", os.path.join(SPECS, "lenet5.yaml"), str(bad))
     assert proc.returncode == 1 and proc.stderr.startswith(f"{bad}:4:") and "Traceback" not in proc.stderr
+
+
+def test_the_readme_diff_sample_is_current(tmp_path):
+    with open(os.path.join(ROOT, "README.md")) as fh:
+        readme = fh.read()
+    command = "$ layercalc diff gpt2-small.yaml gpt2-24.yaml --max-params-increase 5%\n"
+    sample = readme[readme.index(command) + len(command):]
+    sample = sample[:sample.index("```")]
+    shutil.copy(os.path.join(SPECS, "gpt2-small.yaml"), tmp_path / "gpt2-small.yaml")
+    (tmp_path / "gpt2-24.yaml").write_text(gpt2_24())
+    proc = cli("diff", "gpt2-small.yaml", "gpt2-24.yaml", "--max-params-increase", "5%", cwd=tmp_path)
+    assert proc.returncode == 1
+    out = [line.rstrip() for line in proc.stdout.splitlines()]
+    head, tail = sample.split("  ...\n")
+    assert out[:len(head.splitlines())] == head.splitlines()
+    assert proc.stderr == tail

@@ -153,7 +153,8 @@ def print_diff(diff, depth: int | None = 1, width: int | None = None, color: boo
                    BLOCK_RIGHT, blocks, None, [], file=file, width=width, color=color)
     changes = _change_rows(diff, True)
     if changes:
-        file.write("\n")
+        if not blocks:
+            file.write("\n")
         emit_table("Layers (+ added, - removed, ~ changed, = renamed)", CHANGE_HEADERS, CHANGE_RIGHT, changes, None,
                    [], file=file, width=width, color=color)
 
