@@ -4,8 +4,8 @@ from typing import List, Optional
 
 import typer
 
-from .options import (DimOpt, DtypeOpt, FormatOpt, MaxLayersOpt, REPORT_FORMATS, SpecArg, VarOpt, analyze_or_exit,
-                      check_choice)
+from .options import (DepthOpt, DimOpt, DtypeOpt, FormatOpt, MaxLayersOpt, REPORT_FORMATS, SpecArg, VarOpt,
+                      analyze_or_exit, check_choice, parse_depth)
 
 VIEWS = (
     ("shape", "Per-layer input and output shapes (named extra outputs too)."),
@@ -19,12 +19,14 @@ def _report_command(view: str, doc: str):
     """One report command (the four differ only in the columns of their view)."""
 
     def command(spec: str = SpecArg, fmt: str = FormatOpt, dim: Optional[List[str]] = DimOpt,
-                var: Optional[List[str]] = VarOpt, dtype: str = DtypeOpt, max_layers: int = MaxLayersOpt):
+                var: Optional[List[str]] = VarOpt, dtype: str = DtypeOpt, max_layers: int = MaxLayersOpt,
+                depth: Optional[str] = DepthOpt):
         check_choice(fmt, REPORT_FORMATS, "--format")
+        folding = parse_depth(depth)
         report = analyze_or_exit(spec, dim, var, dtype, max_layers)
-        from ..render import render
+        from ..render import DEFAULT, render
 
-        text = render(report, view, fmt)
+        text = render(report, view, fmt, depth=DEFAULT if folding is None else folding)
         if text is not None:
             typer.echo(text)
 
