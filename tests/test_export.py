@@ -20,7 +20,7 @@ import layercalc
 from layercalc.bridge.export import export
 
 ROOT = Path(__file__).resolve().parent.parent
-SPECS = sorted((ROOT / "specs").glob("*.yaml"))
+SPECS = sorted((ROOT / "specs").glob("*.yaml")) + sorted((ROOT / "specs" / "coverage").glob("*.yaml"))
 # a shorter sequence keeps GPT-3's 96 layers on the meta device quick; the spec is unchanged
 DIMS = {"gpt3-175b": {"T": 64}, "llama2-7b": {"T": 256}}
 
@@ -36,7 +36,11 @@ def test_export_needs_no_torch():
     assert out.stdout.split() == ["True", "False"]
 
 
-@pytest.mark.parametrize("path", SPECS, ids=lambda p: p.stem)
+def _id(path: Path) -> str:
+    return path.stem if path.parent.name == "specs" else f"{path.parent.name}-{path.stem}"
+
+
+@pytest.mark.parametrize("path", SPECS, ids=_id)
 def test_exported_module_imports_only_torch(path):
     tree = ast.parse(_exported(path))
     imported = set()
@@ -67,13 +71,23 @@ def _build(torch, source: str, dims=None, **kwargs):
         return module.Model(**dict(dims or {}, **kwargs)), module.example_inputs(**(dims or {}))
 
 
-@pytest.mark.parametrize("path", SPECS, ids=lambda p: p.stem)
+def _unseen(row) -> bool:
+    """Products FlopCounterMode has no formula for: Bilinear (aten._trilinear) and matmul with a 1-D
+    operand (aten.mv, aten.dot). Their MACs are checked against torch in test_torch_linear and
+    test_torch_structure with the formula; here they are left out of the comparison of totals."""
+    return row.type == "Bilinear" or (row.type == "MatMul" and any(len(s) == 1 for s in row.input_shapes))
+
+
+@pytest.mark.parametrize("path", SPECS, ids=_id)
 def test_exported_module_has_layercalcs_numbers(torch, path):
     from tests.torch_bridge import measure, ours
 
     dims = DIMS.get(path.stem)
     model, inputs = _build(torch, _exported(path), dims)
-    assert measure(model, inputs) == ours(layercalc.analyze(path, dims=dims))
+    report = layercalc.analyze(path, dims=dims)
+    want = ours(report)
+    want["macs"] -= sum(r.macs for r in report.layers if _unseen(r))
+    assert measure(model, inputs) == want
 
 
 @pytest.mark.parametrize("spec,vars", [
