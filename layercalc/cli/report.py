@@ -4,8 +4,10 @@ from typing import List, Optional
 
 import typer
 
-from .options import (DimOpt, DtypeOpt, FormatOpt, MaxLayersOpt, REPORT_FORMATS, SpecArg, VarOpt, analyze_or_exit,
-                      check_choice)
+from .options import (DimOpt, DtypeOpt, FormatOpt, MaxLayersOpt, REPORT_FORMATS, SpecArg, SymbolicOpt, VarOpt,
+                      analyze_or_exit, analyze_symbolic_or_exit, check_choice)
+
+FORMATS = REPORT_FORMATS + ("latex",)
 
 VIEWS = (
     ("shape", "Per-layer input and output shapes (named extra outputs too)."),
@@ -19,8 +21,17 @@ def _report_command(view: str, doc: str):
     """One report command (the four differ only in the columns of their view)."""
 
     def command(spec: str = SpecArg, fmt: str = FormatOpt, dim: Optional[List[str]] = DimOpt,
-                var: Optional[List[str]] = VarOpt, dtype: str = DtypeOpt, max_layers: int = MaxLayersOpt):
-        check_choice(fmt, REPORT_FORMATS, "--format")
+                var: Optional[List[str]] = VarOpt, dtype: str = DtypeOpt, max_layers: int = MaxLayersOpt,
+                symbolic: Optional[str] = SymbolicOpt):
+        check_choice(fmt, FORMATS, "--format")
+        if symbolic is not None or fmt == "latex":
+            srep = analyze_symbolic_or_exit(spec, symbolic, dim, var, dtype, max_layers)
+            from ..symbolic.render import render as render_symbolic
+
+            text = render_symbolic(srep, view, fmt)
+            if text is not None:
+                typer.echo(text)
+            return
         report = analyze_or_exit(spec, dim, var, dtype, max_layers)
         from ..render import render
 
