@@ -16,6 +16,22 @@ SymbolicOpt = typer.Option(None, "--symbolic", "-s", metavar="DIM,...",
                            help="Keep these dims symbolic (or 'all'): shapes, MACs and FLOPs become exact formulas in "
                                 "them, with the domain where they hold, e.g. --symbolic B,T.")
 MaxLayersOpt = typer.Option(100_000, "--max-layers", min=1, help="Cap on the number of layers after expansion.")
+DepthOpt = typer.Option(None, "--depth", metavar="N|all",
+                        help="Fold block instances and repeats deeper than N into one row each (0: totals only; "
+                             "all: every level). Default: a table picks a readable depth; csv and markdown list "
+                             "every layer. JSON always has every layer and the block tree.")
+
+
+def parse_depth(value: Optional[str]):
+    """``--depth``: None (the format's default), ``"all"`` or an int >= 0; anything else is a usage error."""
+    if value is None:
+        return None
+    text = value.strip().lower()
+    if text == "all":
+        return "all"
+    if not text.isdigit():
+        raise typer.BadParameter(f"{value!r}: expected a number >= 0 or 'all'", param_hint="--depth")
+    return int(text)
 
 
 def fail(message: str, code: int = 1):
