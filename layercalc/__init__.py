@@ -10,7 +10,7 @@ The library returns data; the command line (``layercalc.cli``) only renders it::
 
 __version__ = "0.1.0"
 
-__all__ = ["analyze", "memory", "Report", "SpecError", "__version__"]
+__all__ = ["analyze", "memory", "cost", "Report", "SpecError", "__version__"]
 
 
 def __getattr__(name):  # lazy: keep ``import layercalc`` cheap for the CLI

@@ -222,3 +222,95 @@ def _freeze(doc, name):
     entry = next(e for e in doc["layers"] if isinstance(e, dict) and e.get("name") == name)
     entry["trainable"] = False
     return doc
+
+
+# --- training compute --------------------------------------------------------------------------------------
+
+
+def grouped_conv_excess(model, inputs):
+    """FlopCounterMode's weight gradient of a grouped convolution ignores the groups: it counts
+    ``groups`` times the forward's MACs where the kernel does the forward's once. Returns the excess
+    in MACs, (groups - 1) x forward MACs of every grouped conv whose weight is trainable, measured
+    with the counter itself on the forward."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    excess = 0
+    for m in model.modules():
+        if isinstance(m, (torch.nn.Conv1d, torch.nn.Conv2d, torch.nn.Conv3d)) and m.groups > 1 \
+                and m.weight.requires_grad:
+            m._count = True
+    calls = []
+
+    def hook(module, args, output):
+        if getattr(module, "_count", False):
+            with FlopCounterMode(display=False) as c:
+                module._conv_forward(args[0], module.weight, module.bias)
+            calls.append((module.groups - 1) * c.get_total_flops() // 2)
+
+    handles = [m.register_forward_hook(hook) for m in model.modules() if getattr(m, "_count", False)]
+    with torch.no_grad():
+        model(*inputs)
+    for h in handles:
+        h.remove()
+    excess = sum(calls)
+    return excess
+
+
+def torch_training_macs(model, inputs, checkpoint=False):
+    """FlopCounterMode over forward and backward, / 2 (math SDPA, mkldnn off)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    mkldnn = torch.backends.mkldnn.enabled
+    torch.backends.mkldnn.enabled = False
+    try:
+        with sdpa_kernel(SDPBackend.MATH), FlopCounterMode(display=False) as counter:
+            outs = model(*inputs)
+            sum(o.float().sum() for o in outs).backward()
+    finally:
+        torch.backends.mkldnn.enabled = mkldnn
+    total = counter.get_total_flops()
+    assert total % 2 == 0
+    return total // 2
+
+
+COST_SPECS = [name for name in SMALL if name not in ("vgg16", "alexnet", "resnet50")] + ["char-lstm", "gru-encoder"]
+COST_SMALL = {**SMALL, "char-lstm": ({"B": 2, "T": 5}, {"hidden": 8, "embed": 6}),
+              "gru-encoder": ({"B": 2, "T": 5}, {"vocab": 40, "embed": 6, "hidden": 8})}
+
+
+@pytest.mark.parametrize("name", COST_SPECS + ["vgg16", "alexnet", "resnet50"])
+@pytest.mark.parametrize("frozen", [False, True])
+def test_training_macs_equal_flop_counter(name, frozen):
+    dims, vars = COST_SMALL[name]
+    path = SPECS / f"{name}.yaml"
+    source = path
+    if frozen:  # the first top-level layer with parameters frozen: no weight gradient, and no input gradient after it
+        import yaml
+
+        doc = yaml.safe_load(path.read_text())
+        report = layercalc.analyze(path, dims=dims, vars=vars)
+        first = next(r for r in report.layers if "." not in r.name and r.params and not r.shared).name
+        source = _freeze(doc, first)
+    torch.manual_seed(0)
+    graph, report, model, inputs = build(source, dims=dims, vars=vars)
+    theirs = torch_training_macs(model, inputs) - grouped_conv_excess(model, inputs)
+    ours = layercalc.cost(source, dims=dims, vars=vars, attention="math")
+    assert ours.totals["forward_macs"] + ours.totals["backward_macs"] == theirs
+    assert ours.totals["training_macs"] == theirs
+
+
+@pytest.mark.parametrize("name,blocks", [("gpt2-small", ["h"]), ("llama2-7b", ["layers.1"]),
+                                         ("resnet-cifar", ["all"]), ("bert-base", ["encoder"])])
+def test_training_macs_with_checkpointing_equal_flop_counter(name, blocks):
+    dims, vars = SMALL[name]
+    path = SPECS / f"{name}.yaml"
+    torch.manual_seed(0)
+    graph, report, model, inputs = build(path, dims=dims, vars=vars)
+    if blocks == ["all"]:
+        blocks = sorted({r.name.split(".")[0] for r in report.layers if "." in r.name})
+    model.checkpoint = tuple(blocks)
+    theirs = torch_training_macs(model, inputs) - grouped_conv_excess(model, inputs)
+    ours = layercalc.cost(path, dims=dims, vars=vars, checkpoint=blocks)
+    plain = layercalc.cost(path, dims=dims, vars=vars)
+    assert ours.totals["recompute_macs"] > 0
+    assert ours.totals["training_macs"] == plain.totals["training_macs"] + ours.totals["recompute_macs"] == theirs

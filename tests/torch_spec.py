@@ -216,7 +216,39 @@ def _slice(x, a):
 
 
 class SpecModel(nn.Module):
-    """The spec as one torch module: ``forward(*inputs)`` runs every layer in order."""
+    """The spec as one torch module: ``forward(*inputs)`` runs every layer in order; the block
+    instances named in ``checkpoint`` (``h``: each instance h.0, h.1...; ``h.3``: one) run under
+    ``torch.utils.checkpoint.checkpoint(use_reentrant=False)``."""
+
+    checkpoint = ()
+
+    def instance(self, name):
+        for p in self.checkpoint:
+            if name.startswith(p + "."):
+                rest = name[len(p) + 1:].split(".")
+                return p + "." + rest[0] if rest[0].isdigit() and len(rest) > 1 else p
+        return None
+
+    def _checkpointed(self, pairs, values):
+        from torch.utils.checkpoint import checkpoint
+
+        inside = {node.name for node, _ in pairs}
+        outside = []
+        for node, _ in pairs:
+            for s in node.inputs:
+                if s.node not in inside and (s.node, s.extra) not in outside:
+                    outside.append((s.node, s.extra))
+        made = [(node.name, None) for node, _ in pairs] + [(node.name, e) for node, row in pairs
+                                                           for e in row.extra_outputs]
+
+        def run(*xs):
+            local = dict(zip(outside, xs))
+            for node, row in pairs:
+                self._run(node, row, local)
+            return tuple(local[k] for k in made)
+
+        outs = checkpoint(run, *[values[k] for k in outside], use_reentrant=False)
+        values.update(zip(made, outs))
 
     def __init__(self, graph, report):
         super().__init__()
@@ -239,24 +271,36 @@ class SpecModel(nn.Module):
             owners[node.name] = self.alias.get(key, key)
         self.current = None
 
+    def _run(self, node, row, values):
+        key = node.name.replace(".", "__")
+        module = self.layers[self.alias.get(key, key)]
+        xs = [values[(s.node, s.extra)] for s in node.inputs] if row.type != "Parameter" else []
+        self.current = node.name
+        out = module(*xs)
+        if isinstance(out, tuple):
+            values[(node.name, None)] = out[0]
+            for name, value in zip(row.extra_outputs, out[1:]):
+                values[(node.name, name)] = value
+        else:
+            values[(node.name, None)] = out
+
     def forward(self, *inputs):
         values = {}
         for spec_input, x in zip(self.graph.spec.inputs, inputs):
             values[(spec_input.name, None)] = x
-        for node, row in zip(self.graph.nodes, self.report.layers):
-            key = node.name.replace(".", "__")
-            module = self.layers[self.alias.get(key, key)]
-            xs = [values[(s.node, s.extra)] for s in node.inputs]
-            if row.type == "Parameter":
-                xs = []
-            self.current = node.name
-            out = module(*xs)
-            if isinstance(out, tuple):
-                values[(node.name, None)] = out[0]
-                for name, value in zip(row.extra_outputs, out[1:]):
-                    values[(node.name, name)] = value
-            else:
-                values[(node.name, None)] = out
+        pairs = list(zip(self.graph.nodes, self.report.layers))
+        i = 0
+        while i < len(pairs):
+            inst = self.instance(pairs[i][0].name)
+            if inst is None:
+                self._run(*pairs[i], values)
+                i += 1
+                continue
+            j = i
+            while j < len(pairs) and self.instance(pairs[j][0].name) == inst:
+                j += 1
+            self._checkpointed(pairs[i:j], values)
+            i = j
         self.current = None
         self.values = values
         return tuple(values[(src.node, src.extra)] for src, _, _ in self.graph.outputs)

@@ -78,4 +78,48 @@ def check_checkpoint(report, patterns) -> None:
                              f"{', '.join(blocks) or '(the spec has no blocks)'}")
 
 
-__all__ = ["memory", "MemoryReport", "OPTIMIZERS", "PRECISIONS", "DEVICES", "ATTENTION"]
+__all__ = ["memory", "cost", "CostReport", "MemoryReport", "OPTIMIZERS", "PRECISIONS", "DEVICES", "ATTENTION"]
+
+
+class CostReport:
+    """The report of section 4 with forward, backward and training MACs and FLOPs on rows and totals."""
+
+    def __init__(self, report, rows: list[dict], totals: dict, options: dict):
+        self.report = report
+        self.rows = rows
+        self.totals = totals
+        self.options = options
+
+    @property
+    def layers(self):
+        return self.report.layers
+
+    def tree(self):
+        return self.report.tree()
+
+    def with_dict(self, d: dict):
+        view = CostReport(self.report, self.rows, self.totals, self.options)
+        view.to_dict = lambda: d
+        return view
+
+    def to_dict(self) -> dict:
+        d = self.report.to_dict()
+        for row, extra in zip(d["layers"], self.rows):
+            row.update(extra)
+        d["totals"] = dict(d["totals"])
+        d["totals"].update(self.totals)
+        d["cost"] = dict(self.options)
+        return d
+
+
+def cost(source, dims: dict | None = None, vars: dict | None = None, attention: str = "math", checkpoint=(),
+         max_layers: int | None = None, file: str | None = None) -> CostReport:
+    """Forward, backward and training MACs and FLOPs of a spec (see docs/memory.md)."""
+    from .compute import analyze_cost
+
+    if attention not in ATTENTION:
+        raise ValueError(f"unknown attention {attention!r}; expected one of {', '.join(ATTENTION)}")
+    graph, report = _load(source, dims, vars, max_layers, file)
+    check_checkpoint(report, checkpoint)
+    out = analyze_cost(graph, report, flash=attention == "flash", checkpoint=tuple(checkpoint or ()))
+    return CostReport(report, out["rows"], out["totals"], {"attention": attention, "checkpoint": list(checkpoint)})

@@ -11,6 +11,7 @@ from __future__ import annotations
 from math import prod
 
 from ..spec.model import DTYPE_BYTES
+from .compute import weights_trainable
 from .saved import SAVED, VIEWS
 from .tables import INT_BUFFERS, OPTIMIZERS, PRECISIONS, optimizer_bytes
 
@@ -102,6 +103,21 @@ def _transient(row, act: int, flash: bool) -> int:
     return 0
 
 
+def saved_where(row, req, w, flash, device="cpu", act=4) -> list:
+    """Where the tensors a layer saves come from ("in0"..., "out", None), as SAVED lists them."""
+    c = Ctx()
+    c.type, c.args, c.shapes = row.type, row.args, row.input_shapes
+    c.numels = [prod(s) for s in row.input_shapes]
+    c.in_storage = [n * act for n in c.numels]
+    c.out_shape, c.out_numel = row.output_shape, prod(row.output_shape)
+    c.out_bytes = c.out_numel * act
+    c.req, c.w, c.act = req, w, act
+    c.stat = c.mask = c.sdpa = act
+    c.flash = flash
+    c.rank_no_batch = _rank_no_batch(row.type)
+    return [where for where, _ in SAVED[row.type](c)]
+
+
 class Options:
     """The choices of one memory analysis."""
 
@@ -166,6 +182,7 @@ def analyze_memory(graph, report, opts: Options) -> dict:
 
     per_row = []
     own_param_shapes = []
+    trainable_of: dict = {}
     for i, (node, row) in enumerate(zip(nodes, rows)):
         ins = [(s.node, s.extra) for s in node.inputs] if row.type != "Parameter" else []
         in_sizes = [value_bytes[k] for k in ins]
@@ -199,7 +216,7 @@ def analyze_memory(graph, report, opts: Options) -> dict:
         else:
             own = dict(row.param_shapes)
         own_param_shapes.append(own)
-        w = bool(row.param_shapes) and node.trainable
+        w = weights_trainable(node, row, trainable_of)
         r_in = [req[k] for k in ins]
         out_req = any(r_in) or w
         req[key] = out_req
