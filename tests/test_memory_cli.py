@@ -83,3 +83,39 @@ def test_spec_error_exits_1_located(tmp_path):
     assert proc.returncode == 1 and f"{bad}:6:" in proc.stderr
     proc = cli("memory", str(bad), "--memory", "80GB", "--max-batch", "B")
     assert proc.returncode == 1
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["--attention", "sparse"], "flash"), (["--precision", "int4"], "amp-bf16"), (["--accelerator", "b200"], "mi300x"),
+    (["--tokens", "1e9"], "--steps"), (["--tokens", "1e9", "--steps", "3"], "not both"),
+    (["--checkpoint", "nope"], "expected 'all'"),
+])
+def test_cost_bad_input_exits_2(args, needle):
+    proc = cli("cost", str(SPECS / "resnet18.yaml"), *args)
+    assert proc.returncode == 2, proc.stderr
+    assert needle in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_cost_json_shape_and_decoder_figures():
+    d = json.loads(cli("cost", str(SPECS / "gpt2-small.yaml"), "--format", "json", "--var", "layers=2").stdout)
+    for key in ("forward_macs", "backward_macs", "training_macs", "forward_flops", "backward_flops", "training_flops"):
+        assert isinstance(d["totals"][key], int)
+        assert sum(row[key] for row in d["layers"]) == d["totals"][key]
+    t = d["totals"]
+    assert t["training_macs"] == t["forward_macs"] + t["backward_macs"]
+    # per generated token at context 1024: the forward at T = 1024 divided by 1024 (every product is per
+    # token, attention's over the 1024 cached keys)
+    assert d["cost"]["context"] == 1024
+    assert d["cost"]["per_token_macs"] * 1024 == d["cost"]["prefill_macs"] == t["forward_macs"]
+
+
+def test_accelerators_file_adds_a_device(tmp_path):
+    f = tmp_path / "acc.yaml"
+    f.write_text("my-gpu:\n  memory: 48GB\n  bandwidth: 960GB/s\n  bf16: 181T\n  fp32: 91.6T\n")
+    proc = cli("memory", str(SPECS / "lenet5.yaml"), "--accelerator", "my-gpu", "--accelerators", str(f))
+    assert proc.returncode == 0 and "my-gpu (48.00 GB)" in proc.stdout
+    proc = cli("cost", str(SPECS / "lenet5.yaml"), "--accelerator", "my-gpu", "--accelerators", str(f))
+    assert proc.returncode == 0 and "91.6 TFLOP/s fp32" in proc.stdout
+    f.write_text("my-gpu: [1, 2]\n")
+    proc = cli("memory", str(SPECS / "lenet5.yaml"), "--accelerator", "my-gpu", "--accelerators", str(f))
+    assert proc.returncode == 2 and "expected a mapping" in proc.stderr

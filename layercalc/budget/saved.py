@@ -217,8 +217,9 @@ def _sdpa_core(c, b, h, lq, s, e, ev, v_where, v_bytes, dropout):
     if c.flash:
         return [(None, b * h * lq * 4)]
     out = [(None, b * h * lq * e * c.sdpa), (None, b * h * s * e * c.sdpa), (None, b * h * lq * s * c.sdpa)]
-    if dropout:  # the mask and the dropped probabilities
-        out += [(None, b * h * lq * s * c.sdpa), (None, b * h * lq * s * c.sdpa)]
+    if dropout:  # the mask (a bool mask on CUDA; the kernel's dtype on the CPU) and the dropped probabilities
+        mask = c.mask if c.mask == 1 else c.sdpa
+        out += [(None, b * h * lq * s * mask), (None, b * h * lq * s * c.sdpa)]
     if c.sdpa != c.act:
         out.append((None, b * h * s * ev * c.sdpa))  # v, upcast
     else:

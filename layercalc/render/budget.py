@@ -87,3 +87,51 @@ def fit_line(fit: dict) -> str:
         mb = fit["max_batch"]
         text += (f"; largest {fit['dim']} that fits: {mb}" if mb else f"; no value of {fit['dim']} fits")
     return text
+
+
+COST_COLUMNS = [("Layer", "name", "text"), ("Type", "type", "text"), ("Fwd MACs", "forward_macs", "count"),
+                ("Bwd MACs", "backward_macs", "count"), ("Train MACs", "training_macs", "count"),
+                ("Fwd FLOPs", "forward_flops", "count"), ("Bwd FLOPs", "backward_flops", "count"),
+                ("Train FLOPs", "training_flops", "count")]
+ROOF_COLUMNS = [("FLOP/B", "intensity", "text"), ("Bound", "bound", "text"), ("Floor", "floor", "text")]
+
+
+def seconds(s: float) -> str:
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("us", 1e-6), ("ns", 1e-9)):
+        if s >= scale:
+            return f"{s / scale:.2f} {unit}"
+    return f"{s * 1e9:.2f} ns"
+
+
+def render_cost(c, fmt: str, summary: dict, roof) -> str | None:
+    rows = []
+    for k, (row, d) in enumerate(zip(c.layers, c.rows)):
+        r = dict(d)
+        r.update(name=row.name, type=row.type)
+        if roof:
+            r.update(intensity=f"{roof[k]['intensity']:.1f}", bound=roof[k]["bound"],
+                     floor=seconds(roof[k]["latency_floor_s"]) if fmt == "table" else roof[k]["latency_floor_s"])
+        rows.append(r)
+    totals = dict(c.totals)
+    totals["name"] = "Total"
+    t = c.totals
+    lines = [f"Per step: forward {t['forward_flops']:,} FLOPs, backward {t['backward_flops']:,}"
+             + (f", recomputation {t['recompute_flops']:,}" if t["recompute_flops"] else "")
+             + f", training {t['training_flops']:,} ({human(t['training_flops'])})"]
+    s = summary
+    if "six_nd" in s:
+        lines.append(f"Training on {s['tokens']:.4g} tokens ({s['steps']:.4g} steps of {s['tokens_per_step']:,} "
+                     f"tokens): {s['training_flops_total']:.4g} FLOPs; 6ND = 6 x {c.report.totals['trainable_params']:,}"
+                     f" x {s['tokens']:.4g} = {s['six_nd']:.4g} ({100 * s['vs_six_nd']:+.1f}%)")
+    elif "steps" in s:
+        lines.append(f"Training for {s['steps']:.4g} steps: {s['training_flops_total']:.4g} FLOPs")
+    if "context" in s:
+        lines.append(f"Decoder at context {s['context']:,}: prefill {s['prefill_flops']:,} FLOPs; per generated token "
+                     f"{s['per_token_flops']:,} FLOPs ({s['per_token_macs']:,} MACs)")
+    if "accelerator" in s:
+        lines.append(f"On {s['accelerator']} ({s['peak_flops'] / 1e12:g} TFLOP/s {s['precision']}, "
+                     f"{s['bandwidth'] / 1e12:g} TB/s): forward latency floor {seconds(s['forward_latency_floor_s'])}; "
+                     f"training at MFU {s['mfu']:g}: {seconds(s['training_seconds'])} = "
+                     f"{s['accelerator_hours']:,.1f} accelerator-hours")
+    cols = COST_COLUMNS + (ROOF_COLUMNS if roof else [])
+    return _emit(c.report.name, cols, rows, totals, lines, fmt)

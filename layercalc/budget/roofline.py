@@ -1,0 +1,76 @@
+"""Roofline of each layer on an accelerator, training time at a model FLOPs utilization, totals over a
+number of tokens or steps beside 6ND, and the prefill and per-token cost of a decoder."""
+
+from __future__ import annotations
+
+from math import prod
+
+from ..spec.model import DTYPE_BYTES
+from .tables import PRECISIONS
+
+#: The accelerator's peak that a precision preset computes at.
+COMPUTE_DTYPE = {"fp32": "fp32", "bf16": "bf16", "fp16": "fp16", "amp-bf16": "bf16", "amp-fp16": "fp16",
+                 "mixed-bf16": "bf16", "mixed-fp16": "fp16"}
+
+
+def bytes_moved(report, row, precision: str) -> int:
+    """Bytes a layer reads and writes once: its inputs, its output and its weights (tied ones too)."""
+    prec = PRECISIONS[precision]
+    total = 0
+    for shape, dtype in zip(row.input_shapes, _input_dtypes(report, row)):
+        total += prod(shape) * (DTYPE_BYTES[dtype] if dtype else prec.act)
+    total += prod(row.output_shape) * prec.act
+    total += sum(prod(s) for s in row.param_shapes.values()) * prec.weight
+    return total
+
+
+def _input_dtypes(report, row):
+    """None (an activation) for each input, or the dtype of an integer model input of the same shape."""
+    ints = [list(s) for name, s in report.inputs.items()
+            if not report.input_dtypes.get(name, "float32").startswith(("float", "bfloat"))]
+    out = []
+    for shape in row.input_shapes:
+        if row.type in ("Embedding", "EmbeddingBag") and list(shape) in ints:
+            name = next(n for n, s in report.inputs.items() if list(s) == list(shape))
+            out.append(report.input_dtypes[name])
+        else:
+            out.append(None)
+    return out
+
+
+def roofline(report, precision: str, acc) -> tuple[list[dict], dict]:
+    """Per row: arithmetic intensity (forward FLOPs per byte moved), bound and latency floor in seconds;
+    and the model's floor (their sum)."""
+    peak = acc.peak.get(COMPUTE_DTYPE[precision]) or acc.peak.get("bf16")
+    rows = []
+    floor = 0.0
+    for row in report.layers:
+        moved = bytes_moved(report, row, precision)
+        t_compute, t_memory = row.flops / peak, moved / acc.bandwidth
+        latency = max(t_compute, t_memory)
+        floor += latency
+        rows.append({"bytes_moved": moved, "intensity": row.flops / moved if moved else 0.0,
+                     "bound": "compute" if t_compute >= t_memory else "memory", "latency_floor_s": latency})
+    return rows, {"latency_floor_s": floor, "peak_flops": peak, "bandwidth": acc.bandwidth}
+
+
+def tokens_per_step(report) -> int | None:
+    """Tokens in one step: the elements of the first integer (token id) input, or None."""
+    for name, shape in report.inputs.items():
+        if not report.input_dtypes.get(name, "float32").startswith(("float", "bfloat")):
+            return prod(shape)
+    return None
+
+
+def decoder_context(report) -> int | None:
+    """The sequence length of the first causal self-attention layer (a decoder), or None."""
+    for row in report.layers:
+        a = row.args
+        if row.type in ("GroupedQueryAttention", "MultiheadAttention", "TransformerEncoderLayer") and \
+                a.get("is_causal") and len(row.input_shapes) == 1:
+            s = row.input_shapes[0]
+            if len(s) == 2:
+                return s[0]
+            first = a.get("batch_first", True) if row.type != "GroupedQueryAttention" else True
+            return s[1] if first else s[0]
+    return None
