@@ -11,7 +11,7 @@ from __future__ import annotations
 from math import prod
 
 from ..spec.model import DTYPE_BYTES
-from .compute import weights_trainable
+from .flow import weights_trainable
 from .saved import SAVED, VIEWS
 from .tables import INT_BUFFERS, OPTIMIZERS, PRECISIONS, optimizer_bytes
 

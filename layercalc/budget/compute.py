@@ -16,6 +16,9 @@ from __future__ import annotations
 
 from math import prod
 
+from .analysis import instance_of, saved_where
+from .flow import grad_flow
+
 #: Backward FLOPs per forward FLOP of element-wise work (everything that is not a dense product).
 ELEMENTWISE_BACKWARD = 2
 
@@ -174,34 +177,6 @@ class CostCtx:
     __slots__ = ("type", "args", "shapes", "macs", "req", "w", "flash")
 
 
-def weights_trainable(node, row, trainable: dict) -> bool:
-    """Whether a layer's weights get gradients: its own flag, or for ``share``/``tie`` the owner's (one
-    parameter, one requires_grad). ``trainable`` maps the layers seen so far to their answer."""
-    owner = node.share or node.tie
-    w = bool(row.param_shapes) and (trainable[owner] if owner is not None else node.trainable)
-    trainable[node.name] = w
-    return w
-
-
-def grad_flow(graph, report):
-    """Per row: (which inputs require grad, whether its weights are trainable, whether its output requires
-    grad). The model's inputs never require grad; a layer's output does when an input does or it has
-    trainable parameters."""
-    req = {(name, None): False for name in report.inputs}
-    out = []
-    trainable = {}
-    for node, row in zip(graph.nodes, report.layers):
-        ins = [(s.node, s.extra) for s in node.inputs] if row.type != "Parameter" else []
-        r_in = [req[k] for k in ins]
-        w = weights_trainable(node, row, trainable)
-        o = any(r_in) or w
-        req[(node.name, None)] = o
-        for extra in row.extra_outputs:
-            req[(node.name, extra)] = o
-        out.append((r_in, w, o))
-    return out
-
-
 def _not_recomputed(rows, flow, checkpoint, flash) -> dict:
     """MACs at the end of each checkpointed instance that backward does not run again.
 
@@ -209,7 +184,6 @@ def _not_recomputed(rows, flow, checkpoint, flash) -> dict:
     is back, and an operation saves its inputs before it runs: when the last layer that saves anything
     saves only its inputs (a Linear, a convolution), its product is not recomputed; when it is an
     attention layer, its output projection is not."""
-    from .analysis import instance_of, saved_where
 
     last: dict = {}
     for i, row in enumerate(rows):
@@ -235,8 +209,6 @@ def _not_recomputed(rows, flow, checkpoint, flash) -> dict:
 
 def analyze_cost(graph, report, flash: bool = False, checkpoint=()) -> dict:
     """Per-row and total forward, backward and training MACs and FLOPs (section 7 of the format)."""
-    from .analysis import instance_of
-
     flow = grad_flow(graph, report)
     skip = _not_recomputed(report.layers, flow, checkpoint, flash) if checkpoint else {}
     rows = []
