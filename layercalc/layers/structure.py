@@ -536,7 +536,7 @@ class Mean(_Structure):
         dims = (a.dim,) if isinstance(a.dim, int) else a.dim
         if not dims:  # null, or torch's empty list: every dimension
             dims = tuple(range(x.rank))
-        dims = shapes.norm_dims(dims, x.rank)
+        dims = frozenset(shapes.norm_dims(dims, x.rank))
         if a.keepdim:
             shape = tuple(1 if i in dims else s for i, s in enumerate(x.shape))
         else:
