@@ -21,10 +21,11 @@ from .layers.base import T
 from .layers.resolve import resolve_args
 from .report import LayerRow, Report
 from .spec.graph import DEFAULT_MAX_LAYERS, Graph, Node, expand
-from .spec.model import DTYPE_BYTES, DTYPES, FLOAT_DTYPES, MAX_RANK, parse_spec
+from .spec.model import DTYPE_BYTES, FLOAT_DTYPES, MAX_RANK, parse_spec
 from .spec.yamlload import load_yaml
 
-_INT_DTYPES = tuple(d for d in DTYPES if d not in FLOAT_DTYPES)
+#: the dtypes of indices: torch's embedding lookups take int32 and int64 only
+_INDEX_DTYPES = ("int32", "int64")
 
 
 def read_source(source, file: str | None = None) -> tuple[str, str]:
@@ -116,10 +117,11 @@ def check_inputs(node: Node, rule, xs: list[T]) -> None:
             raise SpecError(node.input_marks[i] if i < len(node.input_marks) else node.mark,
                             f"{rule.type} '{node.name}' expects a floating-point input, got {x.dtype} ({node.inputs[i]})",
                             "declare the input with a float dtype, or feed this layer from an Embedding", code="G007")
-        if want == "int" and x.dtype not in _INT_DTYPES:
+        if want == "int" and x.dtype not in _INDEX_DTYPES:
             raise SpecError(node.input_marks[i] if i < len(node.input_marks) else node.mark,
-                            f"{rule.type} '{node.name}' expects integer indices, got a {x.dtype} input ({node.inputs[i]})",
-                            "declare the input with `dtype: int64`", code="G007")
+                            f"{rule.type} '{node.name}' expects integer indices (int64 or int32, as PyTorch), got a "
+                            f"{x.dtype} input ({node.inputs[i]})", "declare the input with `dtype: int64`",
+                            code="G007")
 
 
 def run_graph(graph: Graph, dtype: str = "float32") -> Report:
