@@ -5,7 +5,7 @@ from typer.testing import CliRunner
 
 from layercalc.cli import app
 from layercalc.layers import REGISTRY, shapes
-from layercalc.reference.verify import verify
+from layercalc.verify import verify
 
 SPEC = """
 layercalc: 1

@@ -4,13 +4,12 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from tests.reference_helpers import close, load_params, reference_run, rules_row, to_torch  # noqa: E402
+from tests.reference_helpers import close, load_params, reference_run, to_torch  # noqa: E402
 
 
 @pytest.mark.parametrize("shape,out,bias", [([2, 5], 3, True), ([2, 3, 4], 2, False), ([4], 1, True)])
 def test_linear_matches_torch(shape, out, bias):
-    row = rules_row("Linear", {"out_features": out, "bias": bias}, [shape])
-    xs, run = reference_run("Linear", row, [shape])
+    xs, run = reference_run("Linear", {"out_features": out, "bias": bias}, [shape])
     m = torch.nn.Linear(shape[-1], out, bias=bias)
     load_params(m, run)
     assert close(m(to_torch(xs[0])), to_torch(run.output))
@@ -24,8 +23,7 @@ def test_linear_matches_torch(shape, out, bias):
     ({"out_channels": 3, "kernel_size": 3, "padding": 2, "padding_mode": "circular", "stride": 3}, [1, 1, 5, 4]),
 ])
 def test_conv2d_matches_torch(args, shape):
-    row = rules_row("Conv2d", args, [shape])
-    xs, run = reference_run("Conv2d", row, [shape])
+    xs, run = reference_run("Conv2d", args, [shape])
     kw = {k: v for k, v in args.items() if k != "out_channels"}
     m = torch.nn.Conv2d(shape[-3], args["out_channels"], **kw)
     load_params(m, run)
@@ -38,8 +36,7 @@ def test_conv2d_matches_torch(args, shape):
     ({"hidden_size": 4, "proj_size": 2, "num_layers": 2, "bidirectional": True, "bias": False}, [3, 2]),
 ])
 def test_lstm_matches_torch(args, shape):
-    row = rules_row("LSTM", args, [shape])
-    xs, run = reference_run("LSTM", row, [shape])
+    xs, run = reference_run("LSTM", args, [shape])
     m = torch.nn.LSTM(shape[-1], **args)
     load_params(m, run)
     y, (h, c) = m(to_torch(xs[0]))
@@ -54,8 +51,7 @@ def test_lstm_matches_torch(args, shape):
     ({"num_heads": 2, "is_causal": True, "add_bias_kv": True}, [[3, 2, 4]]),
 ])
 def test_multihead_attention_matches_torch(args, shapes):
-    row = rules_row("MultiheadAttention", args, shapes)
-    xs, run = reference_run("MultiheadAttention", row, shapes)
+    xs, run = reference_run("MultiheadAttention", args, shapes)
     e = shapes[0][-1]
     kdim, vdim = (shapes[1][-1], shapes[2][-1]) if len(shapes) == 3 else (e, e)
     m = torch.nn.MultiheadAttention(e, args["num_heads"], bias=args.get("bias", True),

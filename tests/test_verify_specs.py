@@ -4,7 +4,7 @@ import pathlib
 
 import pytest
 
-from layercalc.reference.verify import verify
+from layercalc.verify import verify
 
 SPECS = sorted((pathlib.Path(__file__).resolve().parents[1] / "specs").glob("*.yaml"))
 

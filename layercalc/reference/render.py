@@ -1,4 +1,4 @@
-"""Renderers of a :class:`~layercalc.reference.verify.VerifyResult`: a rich table, or JSON."""
+"""Renderers of a :class:`~layercalc.verify.VerifyResult`: a rich table, or JSON."""
 
 from __future__ import annotations
 
@@ -18,13 +18,17 @@ def print_table(result, file=None, width: int | None = None, color: bool | None 
         mismatch = layer.first_mismatch()
         if not layer.ok:
             red.add(k)
-        rows.append([layer.name, layer.type, layer.mode, f"{layer.passed}/{len(layer.checks)}", mismatch or ""])
+        rows.append([layer.name, layer.type, layer.mode, f"{layer.passed}/{len(layer.checks)}",
+                     mismatch or layer.skipped or ""])
     bad = result.mismatches
     if bad:
         lines = [f"{len(bad)} of {len(result.layers)} layers disagree with the reference executor:"]
         lines += [f"  {result.file}:{layer.name} ({layer.type}, {layer.mode}): {layer.first_mismatch()}" for layer in bad]
     else:
-        lines = [f"all {len(result.layers)} layers agree with the reference executor ({result.seconds:.1f} s)"]
+        lines = [f"all {len(result.layers) - len(result.skipped)} layers {'run ' if result.skipped else ''}agree "
+                 f"with the reference executor ({result.seconds:.1f} s)"]
+    if result.skipped:
+        lines.append(f"{len(result.skipped)} layer(s) skipped: too large to run even as a probe")
     title = (f"verify {result.name} ({result.mode}: total MACs {result.total_macs:,}, budget {result.budget:,})")
     emit_table(title, ["layer", "type", "mode", "checks", "first mismatch"], [False, False, False, True, False], rows,
                None, lines, file=file, width=width, color=color, red_rows=red)

@@ -101,10 +101,16 @@ def parameter(ctx) -> Tensor:
 
 
 def pad_kernel(rank: int, mode: str):
-    """(left, right[, top, bottom[, front, back]]): pairs from the last dimension backwards."""
+    """(left, right[, top, bottom[, front, back]]): pairs from the last dimension backwards. torch's
+    ``F.pad`` takes fewer pairs too (``ZeroPad2d([1, 1])`` pads the last dimension only)."""
     def kernel(ctx, x: Tensor) -> Tensor:
-        p = tuple_of(ctx.padding, 2 * rank)
-        pairs = [(p[2 * i], p[2 * i + 1]) for i in range(rank)][::-1]
+        p = tuple(ctx.padding)
+        pairs = [(p[2 * i], p[2 * i + 1]) for i in range(len(p) // 2)][::-1]
+        if mode != "zeros" and x.rank not in (rank + 1, rank + 2):
+            raise ValueError(f"{mode} padding of {rank} dimension(s) takes a {rank + 1}-D or {rank + 2}-D input, "
+                             f"got {x.rank}-D")
+        if len(pairs) > x.rank:
+            raise ValueError(f"{len(p)} padding values need at least {len(pairs)} dimensions, the input has {x.rank}")
         return pad(x, pairs, mode, ctx.args.get("value", 0.0))
     kernel.__name__ = f"{mode}_pad{rank}d"
     return kernel
@@ -199,6 +205,10 @@ def mean(ctx, x: Tensor) -> Tensor:
     """sum over the reduced dimensions (one add per element), then one divide per output."""
     o = Ops(ctx)
     dims = (ctx.dim,) if isinstance(ctx.dim, int) else (ctx.dim or ())
+    if x.rank == 0:  # a 0-d tensor: its one value is the mean (dims 0 and -1 name it)
+        for d in dims:
+            wrap_dim(d, 0)
+        return Tensor((), [o.div(o.sum(x.data), 1)])
     dims = sorted({wrap_dim(d, x.rank) for d in dims}) if dims else list(range(x.rank))
     kept = [d for d in range(x.rank) if d not in dims]
     moved = permute(x, kept + dims)

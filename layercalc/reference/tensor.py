@@ -151,6 +151,14 @@ def pad(x: Tensor, pads, mode: str = "zeros", value: float = 0.0) -> Tensor:
     """
     k = len(pads)
     lead, dims = x.shape[:x.rank - k], x.shape[x.rank - k:]
+    for (before, after), size in zip(pads, dims):  # what torch refuses
+        if mode == "reflect" and max(before, after) >= size:
+            raise ValueError(f"reflect padding of {max(before, after)} must be below the dimension's size {size}")
+        if mode == "circular" and max(before, after) > size:
+            raise ValueError(f"circular padding of {max(before, after)} wraps around more than once "
+                             f"(a dimension of size {size})")
+        if mode == "replicate" and size == 0 and (before or after):
+            raise ValueError("replicate padding of an empty dimension")
     out_dims = tuple(d + b + a for d, (b, a) in zip(dims, pads))
 
     def source(i: int, d: int, before: int):
