@@ -113,7 +113,7 @@ def eval_value(value, env: dict, mark: Mark, what: str):
         raise SpecError(mark, f"{what} is {type_name(value)} ({value!r}), expected a number or an expression",
                         "write a number such as 64 or an expression such as 4 * w", code="S003")
     if isinstance(value, int):
-        if not -MAX_ABS <= value <= MAX_ABS:
+        if type(value) is int and not -MAX_ABS <= value <= MAX_ABS:  # (a symbolic size, a subclass, is not held)
             raise SpecError(mark, f"{what} is larger than 10**18 in absolute value", "write a smaller number",
                             code="S006")
         return value
@@ -257,6 +257,8 @@ def _check_override(value, key: str, what: str, mark: Mark, is_dim: bool):
     """A --dim/--var value, held to the limits of a value written in the spec."""
     import math
 
+    if not isinstance(value, bool) and isinstance(value, (int, float)) and type(value) not in (int, float):
+        return value  # a symbolic size (layercalc.symbolic) is its own check
     if isinstance(value, bool) or not isinstance(value, (int, float)) or (is_dim and not isinstance(value, int)):
         raise SpecError(mark, f"--{what} {key}={value!r} is not {'an integer' if is_dim else 'a number'}",
                         f"give --{what} {key} a number", code="S003")
