@@ -174,7 +174,7 @@ def run_graph(graph: Graph, dtype: str = "float32") -> Report:
             params=n_params, trainable_params=n_params if node.trainable else 0,
             buffers=sum(prod(s) for s in count_buffers.values()), macs=int(out.macs), flops=int(out.flops),
             param_shapes=params, buffer_shapes=buffers, args=a.as_dict(), line=node.mark.line, shared=shared,
-            written=a._written, given={k: a._written[k] for k in a._given},
+            written=a._written, given={k: a._written[k] for k in a._given}, group=node.group,
         )
         rows.append(row)
         owners[node.name] = row

@@ -43,6 +43,9 @@ DEFAULT_BUDGET = 10**7
 PROBE_BUDGET = 2 * 10**6
 CHECKS = ("output_shape", "extra_outputs", "param_shapes", "params", "buffer_shapes", "buffers", "macs", "flops")
 TOO_LARGE = "skipped: too large to run"
+#: seconds after which the remaining layers are skipped, so that verify of any spec ends within a minute
+TIME_LIMIT = 45.0
+OUT_OF_TIME = "skipped: verify's time limit reached"
 
 
 @dataclass
@@ -320,10 +323,11 @@ class _RefArgs(list):
 
 def verify(source, dims: dict | None = None, vars: dict | None = None, budget: int = DEFAULT_BUDGET,
            mode: str | None = None, progress=None, file: str | None = None,
-           max_layers: int = DEFAULT_MAX_LAYERS) -> VerifyResult:
+           max_layers: int = DEFAULT_MAX_LAYERS, time_limit: float = TIME_LIMIT) -> VerifyResult:
     """Cross-check every layer of a spec; raise :class:`SpecError` when the spec is invalid.
 
     ``mode`` forces "full" or "probe" (default: full when the executor's work fits ``budget``).
+    Probes stop after ``time_limit`` seconds: the layers left are reported as skipped.
     ``progress(total)`` may return a callable that is called once per layer done.
     """
     start = time.perf_counter()
@@ -342,8 +346,11 @@ def verify(source, dims: dict | None = None, vars: dict | None = None, budget: i
         cache: dict = {}
         layers = []
         for node, row in zip(graph.nodes, report.layers):
-            in_dtypes = [_dtype_of(s, dtypes, graph) for s in node.inputs][:len(row.input_shapes)]
-            layers.append(probe_layer(node, row, in_dtypes, cache))
+            if time.perf_counter() - start > time_limit:
+                layers.append(LayerCheck(node.name, row.type, "skipped", skipped=OUT_OF_TIME))
+            else:
+                in_dtypes = [_dtype_of(s, dtypes, graph) for s in node.inputs][:len(row.input_shapes)]
+                layers.append(probe_layer(node, row, in_dtypes, cache))
             if tick:
                 tick()
     return VerifyResult(report.name, report.file, mode, macs, budget, layers,

@@ -13,6 +13,22 @@ DimOpt = typer.Option(None, "--dim", "-d", metavar="NAME=VALUE", help="Override 
 VarOpt = typer.Option(None, "--var", metavar="NAME=VALUE", help="Override a var, e.g. --var w=128 (repeatable).")
 DtypeOpt = typer.Option("float32", "--dtype", help="Parameter dtype for the byte counts (float32, float16, bfloat16...).")
 MaxLayersOpt = typer.Option(100_000, "--max-layers", min=1, help="Cap on the number of layers after expansion.")
+DepthOpt = typer.Option(None, "--depth", metavar="N|all",
+                        help="Fold block instances and repeats deeper than N into one row each (0: totals only; "
+                             "all: every level). Default: a table picks a readable depth; csv and markdown list "
+                             "every layer. JSON always has every layer and the block tree.")
+
+
+def parse_depth(value: Optional[str]):
+    """``--depth``: None (the format's default), ``"all"`` or an int >= 0; anything else is a usage error."""
+    if value is None:
+        return None
+    text = value.strip().lower()
+    if text == "all":
+        return "all"
+    if not text.isdigit():
+        raise typer.BadParameter(f"{value!r}: expected a number >= 0 or 'all'", param_hint="--depth")
+    return int(text)
 
 
 def fail(message: str, code: int = 1):

@@ -4,8 +4,8 @@ from typing import List, Optional
 
 import typer
 
-from .options import (DimOpt, DtypeOpt, FormatOpt, MaxLayersOpt, REPORT_FORMATS, SpecArg, VarOpt, analyze_or_exit,
-                      check_choice, fail, parse_pairs)
+from .options import (DepthOpt, DimOpt, DtypeOpt, FormatOpt, MaxLayersOpt, REPORT_FORMATS, SpecArg, VarOpt,
+                      analyze_or_exit, check_choice, fail, parse_depth, parse_pairs)
 
 VIEWS = (
     ("shape", "Per-layer input and output shapes (named extra outputs too); --receptive-field for convolutional "
@@ -20,10 +20,10 @@ ReceptiveFieldOpt = typer.Option(False, "--receptive-field", help="Per layer: th
                                  "concatenations (the largest over the paths); '-' where positions mix.")
 
 
-def _render(report, view: str, fmt: str) -> None:
-    from ..render import render
+def _render(report, view: str, fmt: str, folding) -> None:
+    from ..render import DEFAULT, render
 
-    text = render(report, view, fmt)
+    text = render(report, view, fmt, depth=DEFAULT if folding is None else folding)
     if text is not None:
         typer.echo(text)
 
@@ -32,18 +32,20 @@ def _report_command(view: str, doc: str):
     """One report command (the four differ only in the columns of their view)."""
 
     def command(spec: str = SpecArg, fmt: str = FormatOpt, dim: Optional[List[str]] = DimOpt,
-                var: Optional[List[str]] = VarOpt, dtype: str = DtypeOpt, max_layers: int = MaxLayersOpt):
+                var: Optional[List[str]] = VarOpt, dtype: str = DtypeOpt, max_layers: int = MaxLayersOpt,
+                depth: Optional[str] = DepthOpt):
         check_choice(fmt, REPORT_FORMATS, "--format")
         _render(analyze_or_exit(spec, dim, var, dtype, max_layers), view, fmt)
 
     def shape(spec: str = SpecArg, fmt: str = FormatOpt, dim: Optional[List[str]] = DimOpt,
               var: Optional[List[str]] = VarOpt, dtype: str = DtypeOpt, max_layers: int = MaxLayersOpt,
-              receptive_field: bool = ReceptiveFieldOpt):
+              depth: Optional[str] = DepthOpt, receptive_field: bool = ReceptiveFieldOpt):
         check_choice(fmt, REPORT_FORMATS, "--format")
+        folding = parse_depth(depth)
         if receptive_field:
             _receptive_fields(spec, fmt, dim, var, max_layers)
             return
-        _render(analyze_or_exit(spec, dim, var, dtype, max_layers), view, fmt)
+        _render(analyze_or_exit(spec, dim, var, dtype, max_layers), view, fmt, folding)
 
     chosen = shape if view == "shape" else command
     chosen.__doc__ = doc

@@ -141,6 +141,8 @@ def tuple_of(value, n: int) -> tuple:
 
 
 def wrap_dim(dim: int, rank: int) -> int:
-    if not -rank <= dim < max(rank, 1):
+    """A dimension index in [0, rank); a 0-d tensor takes 0 and -1, as torch does."""
+    r = max(rank, 1)
+    if not -r <= dim < r:
         raise ValueError(f"dimension {dim} is out of range for rank {rank}")
-    return dim % max(rank, 1)
+    return dim % r

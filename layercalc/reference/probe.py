@@ -92,30 +92,70 @@ def window_length(length: int, kernel: int, stride: int, before: int, after: int
     return length - stride * ((length - want) // stride)
 
 
+def shrink_windows(kernel, stride, dilation, pads, pool: bool = False):
+    """Kernel, stride and dilation cut down (kernel to 3 or 4, dilation to 2 or 3, stride to 3 or 4, each
+    keeping its parity, so 'same' keeps its uneven split), and explicit padding scaled with the kernel's
+    extent (a padding of (k - 1) / 2 stays one). Pooling keeps torch's padding <= kernel / 2."""
+    new_k = tuple(small(k) for k in kernel)
+    new_d = tuple(small(d, 2) for d in dilation)
+    new_s = tuple(small(st) for st in stride)
+    new_p = []
+    for k, d, k2, d2, (b, a) in zip(kernel, dilation, new_k, new_d, pads):
+        span, span2 = d * (k - 1), d2 * (k2 - 1)
+        scale = (lambda v: v) if span == span2 else (lambda v: (v * span2 + span // 2) // span if span else 0)
+        b2, a2 = scale(b), scale(a)
+        if pool:
+            b2, a2 = min(b2, k2 // 2), min(a2, k2 // 2)
+        new_p.append((b2, a2))
+    return new_k, new_s, new_d, new_p
+
+
 def conv_probe(rank: int, transposed: bool):
     def probe(given, args, shapes):
         (x,) = shapes
         given = drop(given, "in_channels")
         groups = args.get("groups", 1)
         cin, cout = x[-rank - 1], args["out_channels"]
-        given["out_channels"] = groups * small(cout // groups, 2)
-        new_cin = groups * small(cin // groups, 2)
+        new_groups = small(groups, 2)
+        if new_groups != groups:
+            given["groups"] = new_groups
+        given["out_channels"] = new_groups * small(cout // groups, 2)
+        new_cin = new_groups * small(cin // groups, 2)
         kernel = tuple_of(args["kernel_size"], rank)
         stride, dilation = tuple_of(args["stride"], rank), tuple_of(args["dilation"], rank)
-        if transposed:
-            spatial = tuple(min(d, 3) for d in x[-rank:])
+        padding = args["padding"]
+        if padding in ("same", "valid"):
+            pads = [(0, 0)] * rank
         else:
-            if args["padding"] in ("same", "valid"):
-                pads = [(d * (k - 1) // 2, d * (k - 1) - d * (k - 1) // 2) if args["padding"] == "same" else (0, 0)
-                        for k, d in zip(kernel, dilation)]
-            else:
-                pads = [(p, p) for p in tuple_of(args["padding"], rank)]
-            spatial = tuple(window_length(d, k, s, b, a, dl)
-                            for d, k, s, (b, a), dl in zip(x[-rank:], kernel, stride, pads, dilation))
+            pads = [(p, p) for p in tuple_of(padding, rank)]
+        kernel2, stride2, dilation2, pads2 = shrink_windows(kernel, stride, dilation, pads)
+        given["kernel_size"] = list(kernel2)
+        if stride2 != stride:
+            given["stride"] = list(stride2)
+        if dilation2 != dilation:
+            given["dilation"] = list(dilation2)
+        if padding not in ("same", "valid") and [b for b, _ in pads2] != [b for b, _ in pads]:
+            given["padding"] = [b for b, _ in pads2]
+        if transposed:
+            op = tuple_of(args["output_padding"], rank)
+            op2 = tuple(min(o, max(s, d) - 1) for o, s, d in zip(op, stride2, dilation2))
+            if op2 != op:
+                given["output_padding"] = list(op2)
+            spatial = []
+            for length, k, s_, d, (p, _), o in zip(x[-rank:], kernel2, stride2, dilation2, pads2, op2):
+                n = min(length, 3)
+                while n < length and (n - 1) * s_ - 2 * p + d * (k - 1) + o + 1 < 1:
+                    n += 1
+                spatial.append(n)
+            spatial = tuple(spatial)
+        else:
+            if padding == "same":
+                pads2 = [(d * (k - 1) // 2, d * (k - 1) - d * (k - 1) // 2) for k, d in zip(kernel2, dilation2)]
+            spatial = tuple(window_length(d, k, s_, b, a, dl)
+                            for d, k, s_, (b, a), dl in zip(x[-rank:], kernel2, stride2, pads2, dilation2))
         lead = tuple(min(d, BATCH) for d in x[:-rank - 1])
         return given, [lead + (new_cin,) + spatial]
     return probe
-
 
 
 def pool_probe(rank: int, kind: str):
@@ -123,21 +163,42 @@ def pool_probe(rank: int, kind: str):
         (x,) = shapes
         lead = tuple(small(d, BATCH) for d in x[:-rank])
         if kind == "adaptive":
+            # the output cut down; the input keeps whether it divides evenly, and whether it is smaller
             size = args["output_size"]
-            outs = tuple_of(size, rank) if not isinstance(size, (list, tuple)) else tuple(size)
-            spatial = []
+            outs = tuple(size) if isinstance(size, (list, tuple)) else (size,) * rank
+            spatial, new_outs = [], []
             for length, o in zip(x[-rank:], outs):
-                o = length if o is None else o
+                if o is None:
+                    new_outs.append(None)
+                    spatial.append(small(length))
+                    continue
+                o2 = small(o)
                 q, r = divmod(length, o)
-                spatial.append(length if q <= 2 else o * 2 + r)
+                if q == 0:
+                    spatial.append(max(1, min(length, o2 - 1)))
+                else:
+                    spatial.append(o2 * min(q, 3) + (max(1, min(r, o2 - 1)) if r else 0))
+                new_outs.append(o2)
+            given["output_size"] = new_outs
             return given, [lead + tuple(spatial)]
         kernel = tuple_of(args["kernel_size"], rank)
         stride = kernel if args.get("stride") is None else tuple_of(args["stride"], rank)
         padding = tuple_of(args.get("padding", 0), rank)
         dilation = tuple_of(args.get("dilation", 1), rank)
+        kernel2, stride2, dilation2, pads2 = shrink_windows(kernel, stride, dilation, [(p, p) for p in padding],
+                                                            pool=True)
+        given["kernel_size"] = list(kernel2) if kind != "lp1" else kernel2[0]
+        if args.get("stride") is not None:
+            given["stride"] = list(stride2)
+        elif kernel2 != kernel:
+            stride2 = kernel2
+        if "padding" in args and [b for b, _ in pads2] != list(padding):
+            given["padding"] = [b for b, _ in pads2]
+        if "dilation" in args and dilation2 != dilation:
+            given["dilation"] = list(dilation2)
         at_least_kernel = kind in ("avg3", "lp3")  # torch's avg_pool3d needs the unpadded input >= kernel
-        spatial = tuple(window_length(d, k, s, p, p, dl, least=k if at_least_kernel else 1)
-                        for d, k, s, p, dl in zip(x[-rank:], kernel, stride, padding, dilation))
+        spatial = tuple(window_length(d, k, s_, b, b, dl, least=k if at_least_kernel else 1)
+                        for d, k, s_, (b, _), dl in zip(x[-rank:], kernel2, stride2, pads2, dilation2))
         return given, [lead + spatial]
     return probe
 
@@ -174,8 +235,13 @@ def group_norm_probe(given, args, shapes):
 
 
 def lrn_probe(given, args, shapes):
+    """The window over channels cut down with the channels (a window wider than the channels stays so)."""
     (x,) = shapes
-    c = min(x[1], max(small(x[1], CHANNELS), args["size"] + 1))
+    size = args["size"]
+    new_size = small(size)
+    if new_size != size:
+        given["size"] = new_size
+    c = min(x[1], max(small(x[1], CHANNELS), new_size + 1)) if size < x[1] else small(x[1], CHANNELS)
     return given, [(small(x[0], BATCH), c) + tuple(small(d) for d in x[2:])]
 
 
@@ -225,11 +291,12 @@ def cell_probe(given, args, shapes):
 
 
 def embedding_probe(given, args, shapes):
+    """The table cut down to a few rows; a padding_idx stays a row of it, first or last as it was."""
     (x,) = shapes
     n = small(args["num_embeddings"], 5)
     pad = args.get("padding_idx")
     if pad is not None:
-        n = min(args["num_embeddings"], max(n, pad + 1 if pad >= 0 else -pad))
+        given["padding_idx"] = min(pad, n - 1) if pad >= 0 else max(pad, -n)
     given["num_embeddings"] = n
     given["embedding_dim"] = small(args["embedding_dim"], FEATURES)
     return given, [tuple(small(d) for d in x)]

@@ -205,6 +205,10 @@ def mean(ctx, x: Tensor) -> Tensor:
     """sum over the reduced dimensions (one add per element), then one divide per output."""
     o = Ops(ctx)
     dims = (ctx.dim,) if isinstance(ctx.dim, int) else (ctx.dim or ())
+    if x.rank == 0:  # a 0-d tensor: its one value is the mean (dims 0 and -1 name it)
+        for d in dims:
+            wrap_dim(d, 0)
+        return Tensor((), [o.div(o.sum(x.data), 1)])
     dims = sorted({wrap_dim(d, x.rank) for d in dims}) if dims else list(range(x.rank))
     kept = [d for d in range(x.rank) if d not in dims]
     moved = permute(x, kept + dims)
