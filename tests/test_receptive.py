@@ -278,3 +278,35 @@ def test_fields_end_where_positions_mix():
     graph = load_graph(read("gpt2-small"))
     name, rows, note = receptive_fields(graph, run_graph(graph))
     assert name is None and "not convolutional" in note
+
+
+def test_the_brute_force_catches_a_wrong_formula(monkeypatch):
+    # forget the dilation in the window formula: the brute force must disagree
+    import layercalc.receptive as rf
+
+    right = rf._window_field
+    monkeypatch.setattr(rf, "_window_field", lambda f, k, s, p, d: right(f, k, s, p, (1,) * len(d)))
+    with pytest.raises(AssertionError):
+        check(DILATED, "dilated.yaml")
+
+
+def test_cli_receptive_field(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    p = subprocess.run([sys.executable, "-m", "layercalc", "shape", os.path.join(HERE, "..", "specs", "resnet18.yaml"),
+                        "--receptive-field", "--format", "json"], capture_output=True, text=True)
+    assert p.returncode == 0
+    d = json.loads(p.stdout)
+    layers = {layer["name"]: layer for layer in d["layers"]}
+    assert d["input"] == "x"
+    assert layers["layer4.block.relu_1"]["receptive_field"] == {"size": [435, 435], "stride": [32, 32],
+                                                                "padding": [217, 217], "start": [-217, -217]}
+    assert layers["fc"]["receptive_field"] is None and "Flatten" in layers["fc"]["note"]
+    p = subprocess.run([sys.executable, "-m", "layercalc", "shape", os.path.join(HERE, "..", "specs", "lenet5.yaml"),
+                        "--receptive-field"], capture_output=True, text=True)
+    # LeNet-5: C1 5x5 -> 5; S2 2x2/2 -> 6, stride 2; C3 5x5 -> 6 + 4*2 = 14; S4 -> 16, stride 4; C5 5x5 -> 16 + 4*4 = 32
+    assert p.returncode == 0 and "C5.conv" in p.stdout
+    row = next(line for line in p.stdout.splitlines() if line.strip().startswith("C5.conv"))
+    assert row.split()[-3:] == ["32", "4", "0"]
