@@ -35,7 +35,8 @@ def _report_command(view: str, doc: str):
                 var: Optional[List[str]] = VarOpt, dtype: str = DtypeOpt, max_layers: int = MaxLayersOpt,
                 depth: Optional[str] = DepthOpt):
         check_choice(fmt, REPORT_FORMATS, "--format")
-        _render(analyze_or_exit(spec, dim, var, dtype, max_layers), view, fmt)
+        folding = parse_depth(depth)
+        _render(analyze_or_exit(spec, dim, var, dtype, max_layers), view, fmt, folding)
 
     def shape(spec: str = SpecArg, fmt: str = FormatOpt, dim: Optional[List[str]] = DimOpt,
               var: Optional[List[str]] = VarOpt, dtype: str = DtypeOpt, max_layers: int = MaxLayersOpt,
