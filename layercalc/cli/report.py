@@ -4,8 +4,11 @@ from typing import List, Optional
 
 import typer
 
-from .options import (DepthOpt, DimOpt, DtypeOpt, FormatOpt, MaxLayersOpt, REPORT_FORMATS, SpecArg, VarOpt,
-                      analyze_or_exit, check_choice, fail, parse_depth, parse_pairs)
+from .options import (DepthOpt, DimOpt, DtypeOpt, FormatOpt, MaxLayersOpt, REPORT_FORMATS, SpecArg, SymbolicOpt,
+                      VarOpt, analyze_or_exit, analyze_symbolic_or_exit, check_choice, fail, parse_depth,
+                      parse_pairs)
+
+FORMATS = REPORT_FORMATS + ("latex",)
 
 VIEWS = (
     ("shape", "Per-layer input and output shapes (named extra outputs too); --receptive-field for convolutional "
@@ -20,7 +23,21 @@ ReceptiveFieldOpt = typer.Option(False, "--receptive-field", help="Per layer: th
                                  "concatenations (the largest over the paths); '-' where positions mix.")
 
 
-def _render(report, view: str, fmt: str, folding) -> None:
+def _run(view: str, spec: str, fmt: str, dim, var, dtype: str, max_layers: int, depth, symbolic) -> None:
+    check_choice(fmt, FORMATS, "--format")
+    folding = parse_depth(depth)
+    if symbolic is not None or fmt == "latex":
+        if folding is not None:
+            raise typer.BadParameter("--depth does not combine with --symbolic or --format latex yet; "
+                                     "drop one of them", param_hint="--depth")
+        srep = analyze_symbolic_or_exit(spec, symbolic, dim, var, dtype, max_layers)
+        from ..symbolic.render import render as render_symbolic
+
+        text = render_symbolic(srep, view, fmt)
+        if text is not None:
+            typer.echo(text)
+        return
+    report = analyze_or_exit(spec, dim, var, dtype, max_layers)
     from ..render import DEFAULT, render
 
     text = render(report, view, fmt, depth=DEFAULT if folding is None else folding)
@@ -29,24 +46,23 @@ def _render(report, view: str, fmt: str, folding) -> None:
 
 
 def _report_command(view: str, doc: str):
-    """One report command (the four differ only in the columns of their view)."""
+    """One report command (the four differ only in the columns of their view; `shape` also
+    takes --receptive-field)."""
 
     def command(spec: str = SpecArg, fmt: str = FormatOpt, dim: Optional[List[str]] = DimOpt,
                 var: Optional[List[str]] = VarOpt, dtype: str = DtypeOpt, max_layers: int = MaxLayersOpt,
-                depth: Optional[str] = DepthOpt):
-        check_choice(fmt, REPORT_FORMATS, "--format")
-        folding = parse_depth(depth)
-        _render(analyze_or_exit(spec, dim, var, dtype, max_layers), view, fmt, folding)
+                depth: Optional[str] = DepthOpt, symbolic: Optional[str] = SymbolicOpt):
+        _run(view, spec, fmt, dim, var, dtype, max_layers, depth, symbolic)
 
     def shape(spec: str = SpecArg, fmt: str = FormatOpt, dim: Optional[List[str]] = DimOpt,
               var: Optional[List[str]] = VarOpt, dtype: str = DtypeOpt, max_layers: int = MaxLayersOpt,
-              depth: Optional[str] = DepthOpt, receptive_field: bool = ReceptiveFieldOpt):
-        check_choice(fmt, REPORT_FORMATS, "--format")
-        folding = parse_depth(depth)
+              depth: Optional[str] = DepthOpt, symbolic: Optional[str] = SymbolicOpt,
+              receptive_field: bool = ReceptiveFieldOpt):
         if receptive_field:
+            check_choice(fmt, REPORT_FORMATS, "--format")
             _receptive_fields(spec, fmt, dim, var, max_layers)
             return
-        _render(analyze_or_exit(spec, dim, var, dtype, max_layers), view, fmt, folding)
+        _run(view, spec, fmt, dim, var, dtype, max_layers, depth, symbolic)
 
     chosen = shape if view == "shape" else command
     chosen.__doc__ = doc
