@@ -4,11 +4,11 @@ from typing import List, Optional
 
 import typer
 
-from .options import (DepthOpt, DimOpt, DtypeOpt, FormatOpt, MaxLayersOpt, REPORT_FORMATS, SpecArg, SymbolicOpt,
+from .options import (DepthOpt, DimOpt, DtypeOpt, MaxLayersOpt, REPORT_FORMATS, SpecArg, SymbolicOpt,
                       VarOpt, analyze_or_exit, analyze_symbolic_or_exit, check_choice, fail, parse_depth,
                       parse_pairs)
 
-FORMATS = REPORT_FORMATS + ("latex",)
+FORMATS = REPORT_FORMATS + ("latex", "html")
 
 VIEWS = (
     ("shape", "Per-layer input and output shapes (named extra outputs too); --receptive-field for convolutional "
@@ -18,6 +18,9 @@ VIEWS = (
     ("summary", "Shapes, parameters, buffers, MACs and FLOPs of every layer, with totals."),
 )
 
+ReportFormatOpt = typer.Option("table", "--format", "-f", help="Output format: table, json, csv, markdown, latex "
+                               "(with --symbolic) or html (one self-contained page: totals, the table folded by "
+                               "block, charts and the graph).")
 ReceptiveFieldOpt = typer.Option(False, "--receptive-field", help="Per layer: the receptive field, effective stride "
                                  "and effective padding of its output in input positions, through skips and "
                                  "concatenations (the largest over the paths); '-' where positions mix.")
@@ -26,6 +29,11 @@ ReceptiveFieldOpt = typer.Option(False, "--receptive-field", help="Per layer: th
 def _run(view: str, spec: str, fmt: str, dim, var, dtype: str, max_layers: int, depth, symbolic) -> None:
     check_choice(fmt, FORMATS, "--format")
     folding = parse_depth(depth)
+    if fmt == "html":
+        if symbolic is not None:
+            raise typer.BadParameter("--format html shows concrete numbers; drop --symbolic", param_hint="--symbolic")
+        _html(view, spec, dim, var, dtype, max_layers)
+        return
     if symbolic is not None or fmt == "latex":
         if folding is not None:
             raise typer.BadParameter("--depth does not combine with --symbolic or --format latex yet; "
@@ -45,16 +53,31 @@ def _run(view: str, spec: str, fmt: str, dim, var, dtype: str, max_layers: int, 
         typer.echo(text)
 
 
+def _html(view: str, spec: str, dim, var, dtype: str, max_layers: int) -> None:
+    """One self-contained page: totals, the table folded by block, charts and the graph."""
+    from ..dtypes import DTYPES
+    from ..errors import SpecError
+    from ..render.html import report_html
+
+    check_choice(dtype, DTYPES, "--dtype")
+    try:
+        text = report_html(spec, view, parse_pairs(dim, "--dim", True), parse_pairs(var, "--var", False), dtype,
+                           max_layers)
+    except SpecError as exc:
+        fail(str(exc))
+    typer.echo(text, nl=False)
+
+
 def _report_command(view: str, doc: str):
     """One report command (the four differ only in the columns of their view; `shape` also
     takes --receptive-field)."""
 
-    def command(spec: str = SpecArg, fmt: str = FormatOpt, dim: Optional[List[str]] = DimOpt,
+    def command(spec: str = SpecArg, fmt: str = ReportFormatOpt, dim: Optional[List[str]] = DimOpt,
                 var: Optional[List[str]] = VarOpt, dtype: str = DtypeOpt, max_layers: int = MaxLayersOpt,
                 depth: Optional[str] = DepthOpt, symbolic: Optional[str] = SymbolicOpt):
         _run(view, spec, fmt, dim, var, dtype, max_layers, depth, symbolic)
 
-    def shape(spec: str = SpecArg, fmt: str = FormatOpt, dim: Optional[List[str]] = DimOpt,
+    def shape(spec: str = SpecArg, fmt: str = ReportFormatOpt, dim: Optional[List[str]] = DimOpt,
               var: Optional[List[str]] = VarOpt, dtype: str = DtypeOpt, max_layers: int = MaxLayersOpt,
               depth: Optional[str] = DepthOpt, symbolic: Optional[str] = SymbolicOpt,
               receptive_field: bool = ReceptiveFieldOpt):
