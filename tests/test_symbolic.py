@@ -236,3 +236,16 @@ def test_formats_render():
     assert "B·T·(18,432·T + 123,532,032)" in table and "valid for: B >= 2 and T >= 2" in table
     latex = runner.invoke(app, ["flops", str(SPECS / "gpt2-small.yaml"), "--symbolic", "B,T", "-f", "latex"]).output
     assert r"18432 B T^{2} + 123532032 B T" in latex and r"\begin{tabular}" in latex
+
+
+def test_the_readme_samples_are_current(monkeypatch):
+    monkeypatch.chdir(SPECS.parent)
+    readme = (SPECS.parent / "README.md").read_text(encoding="utf-8")
+    sample = readme[readme.index("$ layercalc flops specs/gpt2-small.yaml --symbolic B,T\n...\n"):]
+    lines = sample[sample.index("...\n") + 4:sample.index("```")].splitlines()
+    out = runner.invoke(app, ["flops", str(SPECS / "gpt2-small.yaml"), "--symbolic", "B,T"]).output
+    assert all(line in out.splitlines() for line in lines), lines
+    sample = readme[readme.index("$ layercalc explain specs/resnet18.yaml fc\n"):]
+    expected = sample[sample.index("\n") + 1:sample.index("```")]
+    out = runner.invoke(app, ["explain", "specs/resnet18.yaml", "fc"], catch_exceptions=False)
+    assert out.output == expected
