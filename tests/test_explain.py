@@ -111,6 +111,24 @@ def test_every_registered_type(layer_type, data):
     check(report, items)
 
 
+@pytest.mark.parametrize("spec", sorted(SPECS.glob("*.yaml")), ids=lambda p: p.stem)
+def test_saved_activations_are_the_memory_reports(spec):
+    """explain --memory: the derivation of each layer's saved activation bytes evaluates to the number of
+    `layercalc memory` (default options: fp32, cuda, math attention)."""
+    import layercalc
+    from layercalc.budget.analysis import Options
+
+    report, items = explain(str(spec), memory=Options())
+    check(report, items)
+    rows = layercalc.memory(str(spec)).to_dict()["layers"]
+    shown = printed(to_text(report, items))
+    for row in rows:
+        expr, value = shown[row["name"]]["saved_activation_bytes"]
+        assert value == row["saved_activation_bytes"], row["name"]
+        if expr is not None:
+            assert ev(expr) == value
+
+
 def test_conv_output_length_and_params_read_as_the_formula():
     spec = {"layercalc": 1, "inputs": {"x": [1, 3, 32, 32]},
             "layers": [{"Conv2d": {"out_channels": 64, "kernel_size": 3, "stride": 2, "padding": 1}, "name": "c"}]}

@@ -16,6 +16,8 @@ expands to its layers, or a glob such as 'layer1.*'): the input and output shape
 inferred from the input and where they came from, then each computed output size, the
 parameters (per tensor and in total), buffers, MACs and FLOPs, each as an expression and its
 value. The expression is the rule's own arithmetic, recorded while it computes the number.
+With --memory, also the bytes of activations the layer saves for backward (the memory
+analysis's arithmetic on the layer's shapes; each storage counted once, at its first saver).
 
 Examples:
 
@@ -34,7 +36,13 @@ def register(app) -> None:
                                                              help="Layer names, block instances or globs (default: all)."),
                 fmt: str = typer.Option("text", "--format", "-f", help="text, markdown, json or latex."),
                 dim: Optional[List[str]] = DimOpt, var: Optional[List[str]] = VarOpt, dtype: str = DtypeOpt,
-                max_layers: int = MaxLayersOpt):
+                max_layers: int = MaxLayersOpt,
+                memory: bool = typer.Option(False, "--memory", help="Also derive the bytes each layer saves for "
+                                            "backward (see `layercalc memory`)."),
+                precision: str = typer.Option("fp32", "--precision", help="With --memory: the precision of the "
+                                              "activations (as `layercalc memory --precision`)."),
+                device: str = typer.Option("cuda", "--device", help="With --memory: cuda or cpu."),
+                attention: str = typer.Option("math", "--attention", help="With --memory: math or flash.")):
         check_choice(fmt, EXPLAIN_FORMATS, "--format")
         from ..dtypes import DTYPES
         from ..errors import SpecError
@@ -43,8 +51,17 @@ def register(app) -> None:
         check_choice(dtype, DTYPES, "--dtype")
         dims = parse_pairs(dim, "--dim", True)
         vars_ = parse_pairs(var, "--var", False)
+        options = None
+        if memory:
+            from ..budget.analysis import Options
+
+            try:
+                options = Options(precision=precision, device=device, attention=attention)
+            except ValueError as exc:
+                fail(str(exc), 2)
         try:
-            report, items = lib.explain(spec, layers or [], dims=dims, vars=vars_, dtype=dtype, max_layers=max_layers)
+            report, items = lib.explain(spec, layers or [], dims=dims, vars=vars_, dtype=dtype, max_layers=max_layers,
+                                        memory=options)
         except lib.ExplainUsage as exc:
             raise typer.BadParameter(str(exc), param_hint="LAYER") from None
         except SpecError as exc:

@@ -82,8 +82,11 @@ def select(names: list[str], patterns: list[str]) -> list[str]:
 
 
 def explain(source, layers: list[str] | None = None, dims: dict | None = None, vars: dict | None = None,
-            dtype: str = "float32", max_layers: int | None = None, file: str | None = None):
-    """Return ``(report, [Explained, ...])`` for the chosen layers of ``source``."""
+            dtype: str = "float32", max_layers: int | None = None, file: str | None = None, memory=None):
+    """Return ``(report, [Explained, ...])`` for the chosen layers of ``source``.
+
+    ``memory`` (a :class:`layercalc.budget.analysis.Options`, or None) adds the activations each
+    layer saves for backward, derived by the memory analysis on traced shapes."""
     from ..engine import _no_gc, load_graph, run_graph
     from ..spec.graph import DEFAULT_MAX_LAYERS
 
@@ -101,7 +104,36 @@ def explain(source, layers: list[str] | None = None, dims: dict | None = None, v
             if row.name in chosen:
                 node, rule, xs = seen[row.name]
                 out.append(explain_row(row, node, rule, xs))
+        if memory is not None and out:
+            saved = saved_activations(graph, report, memory)
+            for e in out:
+                s = saved[e.row.name]
+                e.steps.append(Step("saved_activation_bytes", s, s))
     return report, out
+
+
+def saved_activations(graph, report, options) -> dict:
+    """The saved activation bytes of every layer, from the memory analysis run on a copy of the report
+    whose sizes are traced leaves: the derivation is that analysis's own arithmetic."""
+    import copy
+
+    from ..budget.analysis import analyze_memory
+
+    def traced(shape, what):
+        return [leaf(d, what) for d in shape]
+
+    rows = []
+    for row in report.layers:
+        r = copy.copy(row)
+        r.input_shapes = [traced(s, f"input {i} of {row.name}") for i, s in enumerate(row.input_shapes)]
+        r.output_shape = traced(row.output_shape, f"output of {row.name}")
+        r.extra_outputs = {k: traced(v, f"{k} of {row.name}") for k, v in row.extra_outputs.items()}
+        rows.append(r)
+    rep = copy.copy(report)
+    rep.layers = rows
+    rep.inputs = {k: traced(v, f"input {k}") for k, v in report.inputs.items()}
+    out = analyze_memory(graph, rep, options)
+    return {row.name: d["saved_activation_bytes"] for row, d in zip(report.layers, out["rows"])}
 
 
 def _where(node, i: int, n_inputs: int) -> str:
