@@ -133,8 +133,14 @@ def print_table(srep, view: str, width: int | None = None, color: bool | None = 
 
     cols, rows, footer = _cells(srep, view, _text, human)
     title = srep.report.name + (f" (symbolic in {', '.join(srep.symbols)})" if srep.symbols else "")
+    # formulas are wide cells, which rich measures and wraps slowly: beyond a page of rows, the plain layout
     emit_table(title, [c.header for c in cols], [c.numeric for c in cols], rows, footer,
-               _lines(srep, view, _text, lambda n: f"{n:,}"), file=file, width=width, color=color)
+               _lines(srep, view, _text, lambda n: f"{n:,}"), file=file, width=width, color=color,
+               plain=True if len(rows) > PLAIN_ROWS else None)
+
+
+#: Tables of more rows than this are drawn in the plain fixed-width layout (same look, no wrapping).
+PLAIN_ROWS = 200
 
 
 def to_markdown(srep, view: str) -> str:
