@@ -74,7 +74,8 @@ def select(names: list[str], patterns: list[str]) -> list[str]:
     for pat in patterns:
         hit = [n for n in names if n == pat or fnmatch.fnmatchcase(n, pat) or n.startswith(pat + ".")]
         if not hit:
-            hint = did_you_mean(pat, names)
+            instances = {".".join(n.split(".")[:k]) for n in names for k in range(1, n.count(".") + 1)}
+            hint = did_you_mean(pat, list(names) + sorted(instances))
             raise ExplainUsage(f"no layer matches '{pat}'" + (f"; {hint}" if hint else "")
                                + " (give a layer name, a block instance such as layer1, or a glob such as 'layer1.*')")
         chosen.update(hit)
