@@ -75,13 +75,8 @@ def _layer_error(node: Node, rule, exc: LayerError) -> SpecError:
 
 
 def run_node(node: Node, rule, xs: list[T]):
-    """Resolve the arguments of ``node`` and apply its rule; return (args, Out).
-
-    ``args.written`` keeps the arguments as resolved before the rule ran (defaults
-    filled in, inferable ones still None): what the reference executor is given.
-    """
+    """Resolve the arguments of ``node`` and apply its rule; return (args, Out)."""
     a = resolve_args(rule, node)
-    a._written = a.as_dict()
     try:
         out = rule.forward(a, xs)
     except LayerError as exc:
@@ -174,7 +169,6 @@ def run_graph(graph: Graph, dtype: str = "float32") -> Report:
             params=n_params, trainable_params=n_params if node.trainable else 0,
             buffers=sum(prod(s) for s in count_buffers.values()), macs=int(out.macs), flops=int(out.flops),
             param_shapes=params, buffer_shapes=buffers, args=a.as_dict(), line=node.mark.line, shared=shared,
-            written=a._written, given={k: a._written[k] for k in a._given},
         )
         rows.append(row)
         owners[node.name] = row
