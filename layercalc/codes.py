@@ -57,6 +57,13 @@ _code("G007", "graph.dtype-mismatch", "error", "a layer gets an input of the wro
 _code("G008", "graph.arity", "error", "a layer gets the wrong number of inputs")
 _code("G009", "graph.bad-extra-output", "error", "a named extra output that the layer does not have")
 _code("G010", "graph.share-mismatch", "error", "`tie` or `share` between layers whose parameters differ")
+_code("G101", "symbolic.no-form", "error", "with --symbolic, a layer's arithmetic on a symbolic dim has no exact form",
+      "A symbolic dim (--symbolic) reaches arithmetic that has no exact polynomial or floor form: a true "
+      "division, a float factor, a size used as a divisor, or a gcd or slice that the check at a second point "
+      "catches. The message names the layer and the operation. Fix: leave that dim concrete.")
+_code("G102", "symbolic.parameter-depends", "error", "with --symbolic, a parameter shape depends on a symbolic dim",
+      "Parameter and buffer counts must be numbers: a `Linear` whose in_features follows a symbolic dim has no "
+      "fixed size. Fix: leave that dim concrete, or make the layer's arguments independent of it.")
 
 # --- lint: budgets (B) and style warnings (W) -------------------------------------
 # These are found by `layercalc lint` only (layercalc/lint/checks/), never by the engine.

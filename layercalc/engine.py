@@ -76,8 +76,8 @@ def _layer_error(node: Node, rule, exc: LayerError) -> SpecError:
 
 def run_node(node: Node, rule, xs: list[T]):
     """Resolve the arguments of ``node`` and apply its rule; return (args, Out)."""
-    a = resolve_args(rule, node)
     try:
+        a = resolve_args(rule, node)
         out = rule.forward(a, xs)
     except LayerError as exc:
         raise _layer_error(node, rule, exc) from None
@@ -107,8 +107,11 @@ def check_inputs(node: Node, rule, xs: list[T]) -> None:
                             "declare the input with `dtype: int64`", code="G007")
 
 
-def run_graph(graph: Graph, dtype: str = "float32") -> Report:
-    """Apply every rule in order; return the report."""
+def run_graph(graph: Graph, dtype: str = "float32", exact=int) -> Report:
+    """Apply every rule in order; return the report.
+
+    ``exact`` makes a rule's MACs and FLOPs the report's figures (``int``; the symbolic
+    analysis keeps its symbolic integers)."""
     spec = graph.spec
     values: dict[str, T] = {}
     extras: dict[str, dict[str, T]] = {}
@@ -167,8 +170,9 @@ def run_graph(graph: Graph, dtype: str = "float32") -> Report:
             name=node.name, type=node.type, input_shapes=[list(x.shape) for x in xs], output_shape=list(out.shape),
             extra_outputs={k: list(v.shape) for k, v in extras[node.name].items()},
             params=n_params, trainable_params=n_params if node.trainable else 0,
-            buffers=sum(prod(s) for s in count_buffers.values()), macs=int(out.macs), flops=int(out.flops),
+            buffers=sum(prod(s) for s in count_buffers.values()), macs=exact(out.macs), flops=exact(out.flops),
             param_shapes=params, buffer_shapes=buffers, args=a.as_dict(), line=node.mark.line, shared=shared,
+            group=node.group,
         )
         rows.append(row)
         owners[node.name] = row

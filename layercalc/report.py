@@ -8,12 +8,12 @@ class LayerRow:
     details for verify, lint and the renderers."""
 
     __slots__ = ("name", "type", "input_shapes", "output_shape", "extra_outputs", "params", "trainable_params",
-                 "buffers", "macs", "flops", "param_shapes", "buffer_shapes", "args", "line", "shared")
+                 "buffers", "macs", "flops", "param_shapes", "buffer_shapes", "args", "line", "shared", "group")
 
     def __init__(self, name: str, type: str, input_shapes: list[list[int]], output_shape: list[int],
                  extra_outputs: dict[str, list[int]], params: int, trainable_params: int, buffers: int, macs: int,
                  flops: int, param_shapes: dict | None = None, buffer_shapes: dict | None = None,
-                 args: dict | None = None, line: int = 0, shared: str | None = None):
+                 args: dict | None = None, line: int = 0, shared: str | None = None, group=None):
         self.name = name
         self.type = type
         self.input_shapes = input_shapes
@@ -29,6 +29,7 @@ class LayerRow:
         self.args = args or {}  # resolved arguments after the rule ran (inferred ones filled in)
         self.line = line
         self.shared = shared  # the layer whose parameters this one reuses (`share`/`tie`)
+        self.group = group  # the innermost block instance or repeat (layercalc.spec.graph.Group), None at the top
 
     def __repr__(self) -> str:
         return f"LayerRow({self.to_dict()!r})"
@@ -68,6 +69,13 @@ class Report:
             "outputs": self.outputs,
             "totals": self.totals,
         }
+
+    def tree(self, fields: list[str] | None = None, combine: dict | None = None) -> list:
+        """The layers nested under their block instances and repeats, with summed figures
+        (a list of :class:`layercalc.tree.TreeNode`; see that module for folding to a depth)."""
+        from .tree import build_tree
+
+        return build_tree(self.layers, self.inputs, fields, combine)
 
     def layer(self, name: str) -> LayerRow:
         for row in self.layers:

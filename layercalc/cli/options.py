@@ -12,7 +12,26 @@ FormatOpt = typer.Option("table", "--format", "-f", help="Output format: table, 
 DimOpt = typer.Option(None, "--dim", "-d", metavar="NAME=VALUE", help="Override a dim, e.g. --dim B=8 (repeatable).")
 VarOpt = typer.Option(None, "--var", metavar="NAME=VALUE", help="Override a var, e.g. --var w=128 (repeatable).")
 DtypeOpt = typer.Option("float32", "--dtype", help="Parameter dtype for the byte counts (float32, float16, bfloat16...).")
+SymbolicOpt = typer.Option(None, "--symbolic", "-s", metavar="DIM,...",
+                           help="Keep these dims symbolic (or 'all'): shapes, MACs and FLOPs become exact formulas in "
+                                "them, with the domain where they hold, e.g. --symbolic B,T.")
 MaxLayersOpt = typer.Option(100_000, "--max-layers", min=1, help="Cap on the number of layers after expansion.")
+DepthOpt = typer.Option(None, "--depth", metavar="N|all",
+                        help="Fold block instances and repeats deeper than N into one row each (0: totals only; "
+                             "all: every level). Default: a table picks a readable depth; csv and markdown list "
+                             "every layer. JSON always has every layer and the block tree.")
+
+
+def parse_depth(value: Optional[str]):
+    """``--depth``: None (the format's default), ``"all"`` or an int >= 0; anything else is a usage error."""
+    if value is None:
+        return None
+    text = value.strip().lower()
+    if text == "all":
+        return "all"
+    if not text.isdigit():
+        raise typer.BadParameter(f"{value!r}: expected a number >= 0 or 'all'", param_hint="--depth")
+    return int(text)
 
 
 def fail(message: str, code: int = 1):
@@ -57,6 +76,24 @@ def analyze_or_exit(spec: str, dim, var, dtype: str, max_layers: int):
     vars_ = parse_pairs(var, "--var", False)
     try:
         return analyze(spec, dims=dims, vars=vars_, dtype=dtype, max_layers=max_layers)
+    except SpecError as exc:
+        fail(str(exc))
+
+
+def analyze_symbolic_or_exit(spec: str, symbolic: str, dim, var, dtype: str, max_layers: int):
+    """The symbolic analysis (``--symbolic``): a usage error exits 2, a spec error 1, both located."""
+    from ..dtypes import DTYPES
+    from ..errors import SpecError
+    from ..symbolic.analyze import SymbolicUsage, analyze_symbolic, parse_symbols
+
+    check_choice(dtype, DTYPES, "--dtype")
+    dims = parse_pairs(dim, "--dim", True)
+    vars_ = parse_pairs(var, "--var", False)
+    try:
+        return analyze_symbolic(spec, parse_symbols(symbolic), dims=dims, vars=vars_, dtype=dtype,
+                                max_layers=max_layers)
+    except SymbolicUsage as exc:
+        raise typer.BadParameter(str(exc), param_hint="--symbolic") from None
     except SpecError as exc:
         fail(str(exc))
 

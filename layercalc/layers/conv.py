@@ -148,7 +148,7 @@ class _ConvNd(Rule):
                                  code="S006")
         out = tuple(shapes.conv_transpose_out(length, ki, si, pi, opi, di)
                     for length, ki, si, pi, opi, di in zip(spatial, k, s, p, op, d))
-        if min(out) < 1:
+        if any(v < 1 for v in out):
             raise LayerError(f"the output size per channel would be {shapes.dims_text(out)} for an input of "
                              f"{shapes.dims_text(spatial)} ((L-1)*stride - 2*padding + dilation*(kernel_size-1) + "
                              f"output_padding + 1); the output size is too small",

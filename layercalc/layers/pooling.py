@@ -78,7 +78,7 @@ class _WindowPoolNd(_PoolNd):
                              arg="padding", code="S006")
         out = tuple(shapes.pool_out(length, ki, si, pi, di, ceil_mode)
                     for length, ki, si, pi, di in zip(spatial, k, s, p, d))
-        if min(out) < 1:
+        if any(v < 1 for v in out):
             dil = f", dilation={list(d)}" if any(di != 1 for di in d) else ""
             raise LayerError(f"the output size would be {shapes.dims_text(out)} for an input of "
                              f"{shapes.dims_text(spatial)} with kernel_size={list(k)}, stride={list(s)}, "

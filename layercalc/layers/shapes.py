@@ -57,7 +57,7 @@ def adaptive_window_sum(length: int, out: int) -> int:
     """
     from math import gcd
 
-    return length + out - gcd(length, out)
+    return length + out - gcd(out, length % out)  # gcd(L, O) = gcd(O, L mod O): exact for a symbolic L too
 
 
 def small_divisors(n: int, limit: int = 64) -> list[int]:
@@ -119,7 +119,7 @@ def channels_first(shape: tuple[int, ...], rank: int, layer: str):
                          f"got a {len(shape)}-D input of shape {list(shape)}", fix)
     lead = tuple(shape[:-rank - 1])
     channels, spatial = shape[-rank - 1], tuple(shape[-rank:])
-    if channels < 1 or min(spatial) < 1:
+    if channels < 1 or any(v < 1 for v in spatial):
         raise LayerError(f"{layer} needs non-empty channel and spatial dimensions {layout(rank, False)}, "
                          f"got an input of shape {list(shape)}", "give every channel and spatial dimension a size >= 1")
     return lead, channels, spatial

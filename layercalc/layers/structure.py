@@ -657,10 +657,10 @@ class Upsample(_Structure):
                 raise LayerError(f"scale_factor={list(scale)} must be positive", "use factors > 0",
                                  arg="scale_factor", code="S006")
             out = tuple(shapes.interpolate_out(s, f) for s, f in zip(spatial, scale))
-        if x.shape[1] < 1 or min(spatial) < 1:
+        if x.shape[1] < 1 or any(v < 1 for v in spatial):
             raise LayerError(f"Upsample needs non-empty channel and spatial dimensions, got an input of shape "
                              f"{list(x.shape)}", "give every channel and spatial dimension a size >= 1")
-        if min(out) < 1:
+        if any(v < 1 for v in out):
             raise LayerError(f"the output size would be {list(out)} for an input of {list(spatial)}: every output "
                              f"size must be at least 1", "use a larger scale_factor", arg="scale_factor")
         shape = x.shape[:2] + out

@@ -39,9 +39,11 @@ def _bytes(report):
     return lambda r: r.params * size
 
 
-def columns(view: str, report) -> list[Column]:
+def columns(view: str, report, folded: bool = False) -> list[Column]:
+    """The columns of ``view``; ``folded`` rows are tree nodes (:mod:`layercalc.tree`), which
+    show a repeat's type as ``Block x12`` and add the count of layers inside each row."""
     name = Column("Layer", lambda r: r.name, lambda t: "Total", key="name")
-    typ = Column("Type", lambda r: r.type, lambda t: "", key="type")
+    typ = Column("Type", (lambda r: r.label) if folded else (lambda r: r.type), lambda t: "", key="type")
     inp = Column("Input shape", in_str, lambda t: "", key="input_shapes")
     out = Column("Output shape", out_str, lambda t: "", key="output_shape")
     params = Column("Params", lambda r: r.params, lambda t: t["params"], True, "params")
@@ -55,9 +57,47 @@ def columns(view: str, report) -> list[Column]:
     total_flops = report.totals["flops"] or 1
     share = Column("Share", lambda r: f"{100 * r.flops / total_flops:.1f}%", lambda t: "100%" if t["flops"] else "-",
                    False, "share")
-    return {
+    cols = {
         "shape": [name, typ, inp, out],
         "params": [name, typ, params, train, frozen, buffers, nbytes],
         "flops": [name, typ, macs, flops, share],
         "summary": [name, typ, out, params, train, buffers, macs, flops],
     }[view]
+    if folded:
+        cols.insert(2, Column("Layers", lambda r: r.layers, lambda t: len(report.layers), True, "layers"))
+    return cols
+
+
+class View(NamedTuple):
+    """The rows a table, CSV or Markdown report shows at a depth.
+
+    ``rows`` are the report's layer rows (``folded`` false) or tree nodes with a
+    ``level`` (``folded`` true); ``depth`` is the depth shown (None: every level)
+    and ``deepest`` the tree's deepest level.
+    """
+
+    rows: list
+    folded: bool
+    depth: int | None
+    deepest: int
+
+
+def view_rows(report, depth) -> View:
+    """The rows of ``report`` at ``depth``: ``None`` every layer, flat (no block rows); an int
+    (0: none, the totals only); ``"all"`` every level with its block rows; ``"auto"`` the
+    deepest level that keeps the table readable (:func:`layercalc.tree.readable_depth`)."""
+    if depth is None:
+        return View(report.layers, False, None, 1)
+    from ..tree import build_tree, fold, has_groups, max_depth, readable_depth
+
+    if not has_groups(report.layers):
+        return View(report.layers if depth != 0 else [], False, 0 if depth == 0 else None, 1)
+    roots = build_tree(report.layers, report.inputs)
+    deepest = max_depth(roots)
+    if depth == "auto":
+        depth = readable_depth(roots)
+    elif depth == "all":
+        depth = None
+    if depth is not None and depth >= deepest:
+        depth = None
+    return View([node for node, _ in fold(roots, depth)], True, depth, deepest)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 
-from .columns import columns, shape_str
+from .columns import columns, shape_str, view_rows
 
 RICH_MAX_ROWS = 2000
 _BOLD, _ITALIC, _RED, _RESET = "\x1b[1m", "\x1b[3m", "\x1b[31m", "\x1b[0m"
@@ -98,16 +98,27 @@ def _plain_table(title, headers, right, rows, footer, lines, file, color, red_ro
 
 
 def print_table(report, view: str, width: int | None = None, color: bool | None = None, file=None,
-                plain: bool | None = None) -> None:
-    """One report view as a table, with the totals as its footer and a summary below."""
-    cols = columns(view, report)
+                plain: bool | None = None, depth=None) -> None:
+    """One report view as a table, with the totals as its footer and a summary below.
+
+    ``depth`` folds block instances and repeats into one row each (an int, ``"all"``,
+    ``"auto"``, or None for every layer without block rows); nested rows are indented
+    and a note says how to expand a folded table. Depth 0 prints the summary only.
+    """
+    shown = view_rows(report, depth)
+    cols = columns(view, report, shown.folded)
 
     def cell(c, v):
         if c.key == "param_bytes":
             return human_bytes(v)
+        if c.key == "layers":
+            return str(v)
         return human(v) if isinstance(v, int) and c.numeric else str(v)
 
-    rows = [[cell(c, c.cell(row)) for c in cols] for row in report.layers]
+    rows = [[cell(c, c.cell(row)) for c in cols] for row in shown.rows]
+    if shown.folded:
+        for row, node in zip(rows, shown.rows):
+            row[0] = "  " * (node.level - 1) + row[0]
     footer = []
     for c in cols:
         t = c.total(report.totals) if c.total else ""
@@ -127,5 +138,13 @@ def print_table(report, view: str, width: int | None = None, color: bool | None 
         lines = lines[:2]
     elif view == "params":
         lines = lines[:4]
+    if shown.depth is not None and shown.folded:
+        d = shown.depth
+        lines.append(f"Depth {d} of {shown.deepest}" + (": totals only" if d == 0 else
+                     ": a block row sums the layers inside it") + f". Expand with --depth {d + 1} or --depth all.")
+    if shown.depth == 0:
+        file = file or sys.stdout
+        file.write("\n".join([report.name, ""] + lines) + "\n")
+        return
     emit_table(report.name, [c.header for c in cols], [c.numeric for c in cols], rows, footer, lines, file=file,
                width=width, color=color, plain=plain)

@@ -4,6 +4,11 @@ Blocks are inlined (``INSTANCE.LAYER``, repeated copies ``INSTANCE.K.LAYER``),
 ``repeat`` on a layer makes ``NAME.K`` copies, names are resolved within their
 scope, and the total number of nodes is capped (``max_layers``) so that no
 spec can make expansion run away.
+
+The structure that inlining flattens is kept on the nodes: every node's
+``group`` is the innermost :class:`Group` (a block instance, or the copies of
+a ``repeat``) it was expanded in, or None at the top level, so reports can fold
+layers back into blocks without parsing names.
 """
 
 from __future__ import annotations
@@ -29,11 +34,41 @@ class Src(NamedTuple):
         return self.node + (f".{self.extra}" if self.extra else "")
 
 
+class Group:
+    """A block instance or the copies of a ``repeat``, as the expansion met it.
+
+    ``kind`` is ``"block"`` (one instance of a block: ``name`` is its prefix, e.g.
+    ``layer1`` or ``h.3``; ``type`` the block's name) or ``"repeat"`` (``repeat``
+    copies of a block or of a layer, named ``name.0`` ... ``name.K``; ``type`` the
+    repeated block or layer type). ``parent`` is the enclosing group (None at the
+    top level), ``level`` its nesting depth (1 at the top level), ``inputs`` the
+    values it reads and ``output`` the value it produces.
+    """
+
+    __slots__ = ("name", "type", "kind", "parent", "level", "repeat", "inputs", "output", "mark")
+
+    def __init__(self, name: str, type: str, kind: str, parent: "Group | None", repeat: int, inputs: list,
+                 mark: Mark):
+        self.name = name
+        self.type = type
+        self.kind = kind
+        self.parent = parent
+        self.level = 1 if parent is None else parent.level + 1
+        self.repeat = repeat
+        self.inputs = inputs
+        self.output: Src | None = None
+        self.mark = mark
+
+    def __repr__(self) -> str:
+        return f"Group({self.name!r}, {self.type!r}, {self.kind!r})"
+
+
 class Node:
-    """One leaf layer of the expanded graph, in execution order."""
+    """One leaf layer of the expanded graph, in execution order; ``group`` is the innermost
+    :class:`Group` it belongs to (None for a top-level layer)."""
 
     __slots__ = ("name", "type", "args", "args_mark", "mark", "env", "inputs", "input_marks", "trainable", "tie",
-                 "tie_mark", "share", "share_mark")
+                 "tie_mark", "share", "share_mark", "group")
 
     def __init__(self, name: str, type: str, args: YMap | None, args_mark: Mark, mark: Mark, env: dict,
                  inputs: list[Src], input_marks: list[Mark], trainable: bool = True):
@@ -50,6 +85,7 @@ class Node:
         self.tie_mark: Mark | None = None
         self.share: str | None = None
         self.share_mark: Mark | None = None
+        self.group: Group | None = None
 
     def __repr__(self) -> str:
         return f"Node({self.name!r}, {self.type!r})"
@@ -106,8 +142,10 @@ class _Expander:
         self.nodes: list[Node] = []
         self.used: set = set()
         self._scope_label = "the spec"  # the scope being expanded, for error messages
+        self.group: Group | None = None  # the innermost block instance or repeat being expanded
 
     def add(self, node: Node) -> None:
+        node.group = self.group
         if len(self.nodes) >= self.max_layers:
             raise SpecError(node.mark, f"the expanded graph has more than {self.max_layers} layers",
                             "reduce `repeat`, or raise the cap with --max-layers", code="G006")
@@ -184,6 +222,9 @@ class _Expander:
                                     "remove `repeat` or `tie`", code="G010")
                 node_name = None
                 cur = ins
+                outer = self.group
+                if repeat > 1:
+                    self.group = Group(f"{prefix}{name}", entry.type, "repeat", outer, repeat, list(ins), entry.mark)
                 for k in range(repeat):
                     node_name = f"{prefix}{name}" + (f".{k}" if repeat > 1 else "")
                     node = Node(node_name, entry.type, entry.args, entry.args_mark, entry.mark, env, list(cur),
@@ -197,6 +238,9 @@ class _Expander:
                         cur = [Src(node_name)] + cur[1:]
                     else:
                         cur = [Src(node_name)]
+                if repeat > 1:
+                    self.group.output = Src(node_name)
+                    self.group = outer
                 item = _Item(Src(node_name), entry.name_mark or entry.mark, "layer", entry.type, node=node_name,
                              repeated=repeat > 1)
             scope[name] = item
@@ -219,8 +263,12 @@ class _Expander:
         cur = ins
         out = None
         saved = self._scope_label
+        outer = self.group
+        if repeat > 1:
+            outer = Group(f"{prefix}{name}", block.name, "repeat", outer, repeat, list(ins), entry.mark)
         for k in range(repeat):
             inst = f"{name}." + (f"{k}." if repeat > 1 else "")
+            self.group = Group(prefix + inst[:-1], block.name, "block", outer, 1, list(cur), entry.mark)
             bscope = {i: _Item(s, m, "input") for i, s, m in zip(block.inputs, cur, in_marks)}
             for it in bscope.values():
                 self.used.add(id(it))  # block inputs need not be used (lint reports unused layers only)
@@ -243,7 +291,12 @@ class _Expander:
                                         "share only between instances of the same block", code="G010")
                     node.share, node.share_mark = tgt, entry.share.mark
             self._scope_label = saved
+            self.group.output = out
+            self.group = outer
             cur = [out] + list(cur[1:])
+        if repeat > 1:
+            outer.output = out
+            self.group = outer.parent
         return _Item(out, entry.name_mark or entry.mark, "block", entry.type, members=inst_members,
                      repeated=repeat > 1)
 

@@ -1,0 +1,217 @@
+"""Renderers of a symbolic report: table, markdown, csv, json and latex.
+
+A figure that depends on a symbolic dim prints as a formula (``B·T·(2·T + 1,536)``
+in tables, ``2*B*T**2 + 1536*B*T`` in json and csv, ``2 B T^{2} + 1536 B T`` in
+latex); the others print as the concrete reports print them.
+"""
+
+from __future__ import annotations
+
+import json
+
+from . import poly as P
+from .sym import SymInt
+
+
+def _sym(x) -> bool:
+    return isinstance(x, SymInt) and not P.is_const(x.poly)
+
+
+def figure(x, srep):
+    """A figure as json: an int, or ``{"expr", "valid", "terms"}`` when it depends on a symbolic dim."""
+    if _sym(x):
+        return {"expr": P.to_python(x.poly, srep.symbols), "valid": srep.valid, **P.terms(x.poly, srep.symbols)}
+    return int(x) if isinstance(x, int) and not isinstance(x, bool) else x
+
+
+def _convert(value, srep):
+    if isinstance(value, dict):
+        return {k: _convert(v, srep) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_convert(v, srep) for v in value]
+    if isinstance(value, int):
+        return figure(value, srep)
+    return value
+
+
+def to_dict(srep) -> dict:
+    d = _convert(srep.report.to_dict(), srep)
+    d["dims"] = {k: ({"expr": k, "valid": srep.valid, "vars": [k], "terms": [[1, [1]]]} if k in srep.symbols else v)
+                 for k, v in srep.report.dims.items()}
+    d["symbolic"] = {"dims": srep.symbols, "valid": srep.valid, "checked_at": srep.checked_at,
+                     "floors": {name: {"expr": P.to_python(p, srep.symbols), "divisor": dv}
+                                for name, (p, dv) in srep.trace.atoms.items()}}
+    return d
+
+
+def to_json(srep) -> str:
+    d = to_dict(srep)
+    lines = []
+    for key, value in d.items():
+        if key == "layers" and value:
+            body = ",\n    ".join(json.dumps(row) for row in value)
+            lines.append(f'  "layers": [\n    {body}\n  ]')
+        else:
+            lines.append(f"  {json.dumps(key)}: {json.dumps(value)}")
+    return "{\n" + ",\n".join(lines) + "\n}"
+
+
+# --- the columns -------------------------------------------------------------------------------
+
+
+def _text(x, srep, human=None) -> str:
+    if _sym(x):
+        return P.to_text(x.poly, srep.symbols)
+    if human is not None:
+        return human(int(x))
+    return f"{int(x):,}" if isinstance(x, int) else str(x)
+
+
+def _shape(shape, srep, style) -> str:
+    return "[" + ", ".join(style(d, srep) for d in shape) + "]"
+
+
+def _cells(srep, view: str, style, number):
+    """(headers, numeric flags, rows, footer) of a view, each figure through ``style`` (symbolic) or
+    ``number`` (concrete)."""
+    from ..render.columns import columns
+
+    report = srep.report
+    cols = [c for c in columns(view, report) if c.key != "share"] if any(_sym(r.flops) for r in report.layers) \
+        else [c for c in columns(view, report)]
+
+    def fig(x):
+        return style(x, srep) if _sym(x) else number(int(x))
+
+    def cell(c, row):
+        if c.key == "input_shapes":
+            return ", ".join(_shape(s, srep, lambda d, s_: fig(d) if _sym(d) else str(int(d))) for s in row.input_shapes) or "-"
+        if c.key == "output_shape":
+            text = _shape(row.output_shape, srep, lambda d, s_: fig(d) if _sym(d) else str(int(d)))
+            for k, v in row.extra_outputs.items():
+                text += f" {k}=" + _shape(v, srep, lambda d, s_: fig(d) if _sym(d) else str(int(d)))
+            return text
+        v = c.cell(row)
+        return fig(v) if c.numeric and isinstance(v, int) else str(v)
+
+    rows = [[cell(c, row) for c in cols] for row in report.layers]
+    footer = []
+    for c in cols:
+        t = c.total(report.totals) if c.total else ""
+        footer.append(fig(t) if c.numeric and isinstance(t, int) else str(t))
+    return cols, rows, footer
+
+
+def _lines(srep, view, style, number) -> list[str]:
+    report = srep.report
+    t = report.totals
+
+    def fig(x):
+        return style(x, srep) if _sym(x) else number(int(x))
+
+    def shp(s):
+        return "[" + ", ".join(fig(d) if _sym(d) else str(int(d)) for d in s) + "]"
+
+    lines = [f"Inputs: {', '.join(f'{k} {shp(v)}' for k, v in report.inputs.items())}",
+             f"Outputs: {', '.join(f'{k} {shp(v)}' for k, v in report.outputs.items())}"]
+    if view != "shape":
+        lines.append(f"Params: {fig(t['params'])}; trainable {fig(t['trainable_params'])}; buffers {fig(t['buffers'])}")
+    if view in ("flops", "summary"):
+        lines += [f"MACs: {fig(t['macs'])}", f"FLOPs: {fig(t['flops'])}"]
+    if srep.symbols:
+        lines.append(f"Symbolic dims: {', '.join(srep.symbols)}; valid for: {srep.valid or 'every size >= 1'}")
+        for name, (p, d) in srep.trace.atoms.items():
+            lines.append(f"  {P._atom_text(name)}: the floor of ({P.to_text(p, srep.symbols)}) / {d}")
+        if srep.checked_at:
+            lines.append("Checked against the concrete analysis at "
+                         + ", ".join(f"{k}={v}" for k, v in srep.checked_at.items()))
+    return lines
+
+
+def print_table(srep, view: str, width: int | None = None, color: bool | None = None, file=None) -> None:
+    from ..render.table import emit_table, human
+
+    cols, rows, footer = _cells(srep, view, _text, human)
+    title = srep.report.name + (f" (symbolic in {', '.join(srep.symbols)})" if srep.symbols else "")
+    emit_table(title, [c.header for c in cols], [c.numeric for c in cols], rows, footer,
+               _lines(srep, view, _text, lambda n: f"{n:,}"), file=file, width=width, color=color)
+
+
+def to_markdown(srep, view: str) -> str:
+    cols, rows, footer = _cells(srep, view, _text, lambda n: f"{n:,}")
+    title = srep.report.name + (f" (symbolic in {', '.join(srep.symbols)})" if srep.symbols else "")
+    out = [f"### {title}", "", "| " + " | ".join(c.header for c in cols) + " |",
+           "| " + " | ".join("---:" if c.numeric else "---" for c in cols) + " |"]
+    for r in rows:
+        out.append("| " + " | ".join(x.replace("|", "\\|") for x in r) + " |")
+    out.append("| " + " | ".join(f"**{x}**" if x else "" for x in footer) + " |")
+    out += [""] + [f"- {line}" for line in _lines(srep, view, _text, lambda n: f"{n:,}")]
+    return "\n".join(out)
+
+
+def to_csv(srep, view: str) -> str:
+    import csv
+    import io
+
+    def py(x, s):
+        return P.to_python(x.poly, s.symbols)
+
+    cols, rows, footer = _cells(srep, view, py, str)
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow([c.key for c in cols])
+    w.writerows(rows)
+    w.writerow(footer)
+    return buf.getvalue().rstrip("\n")
+
+
+_LATEX_ESC = {"\\": r"\textbackslash{}", "_": r"\_", "%": r"\%", "&": r"\&", "#": r"\#", "$": r"\$",
+              "{": r"\{", "}": r"\}", "^": r"\^{}", "~": r"\~{}"}
+
+
+def latex_escape(text: str) -> str:
+    return "".join(_LATEX_ESC.get(ch, ch) for ch in text)
+
+
+def to_latex(srep, view: str) -> str:
+    """A ``tabular`` (booktabs rules) with every figure in math mode, and the domain below it."""
+
+    def lx(x, s):
+        return "$" + P.to_latex(x.poly, s.symbols) + "$"
+
+    def num(n):
+        return f"${n:,}$".replace(",", "{,}")
+
+    cols, rows, footer = _cells(srep, view, lx, num)
+    spec = "".join("r" if c.numeric else "l" for c in cols)
+
+    def line(cells, numeric):
+        return " & ".join(c if (n and c.startswith("$")) else
+                          ("$" + c.replace(",", "{,}") + "$" if c.startswith("[") else latex_escape(c))
+                          for c, n in zip(cells, numeric)) + r" \\"
+
+    numeric = [c.numeric for c in cols]
+    out = [f"% {latex_escape(srep.report.name)}: generated by layercalc", r"\begin{tabular}{" + spec + "}",
+           r"\toprule", " & ".join(latex_escape(c.header) for c in cols) + r" \\", r"\midrule"]
+    out += [line(r, numeric) for r in rows]
+    out += [r"\midrule", line(footer, numeric), r"\bottomrule", r"\end{tabular}"]
+    if srep.symbols and srep.valid:
+        out.append("")
+        out.append("% valid for: " + srep.valid)
+        out.append(r"Valid for $" + latex_escape(srep.valid).replace(r"\%", r"\bmod").replace("==", "=")
+                   .replace(">=", r"\geq").replace("<=", r"\leq").replace("!=", r"\neq").replace(" and ", r",\ ")
+                   + "$.")
+    return "\n".join(out)
+
+
+def render(srep, view: str, fmt: str, width: int | None = None, color: bool | None = None) -> str | None:
+    if fmt == "json":
+        return to_json(srep)
+    if fmt == "csv":
+        return to_csv(srep, view)
+    if fmt == "markdown":
+        return to_markdown(srep, view)
+    if fmt == "latex":
+        return to_latex(srep, view)
+    print_table(srep, view, width=width, color=color)
+    return None

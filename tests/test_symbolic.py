@@ -1,0 +1,238 @@
+"""--symbolic: exact formulas in the dims, checked against the concrete reports.
+
+The expressions are read from the json report and evaluated here with an
+evaluator of this file (exact fractions, the grammar of the report: integers,
+names, + - * / ** and floor/ceil), never with layercalc's own code.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import math
+import random
+import re
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import layercalc
+from layercalc.cli import app
+from layercalc.symbolic.analyze import analyze_symbolic
+from layercalc.symbolic.render import to_dict
+
+SPECS = Path(__file__).resolve().parent.parent / "specs"
+SPEC_FILES = sorted(SPECS.glob("*.yaml"))
+runner = CliRunner()
+
+
+def ev(text: str, env: dict):
+    """Evaluate an expression of the report's grammar with exact fractions."""
+
+    def walk(n):
+        if isinstance(n, ast.Constant) and type(n.value) is int:
+            return Fraction(n.value)
+        if isinstance(n, ast.Name):
+            return Fraction(env[n.id])
+        if isinstance(n, ast.UnaryOp) and isinstance(n.op, ast.USub):
+            return -walk(n.operand)
+        if isinstance(n, ast.BinOp):
+            a, b = walk(n.left), walk(n.right)
+            ops = {ast.Add: lambda: a + b, ast.Sub: lambda: a - b, ast.Mult: lambda: a * b,
+                   ast.Div: lambda: a / b, ast.Pow: lambda: a ** int(b)}
+            return ops[type(n.op)]()
+        if isinstance(n, ast.Call) and n.func.id in ("floor", "ceil") and len(n.args) == 1:
+            return Fraction(getattr(math, n.func.id)(walk(n.args[0])))
+        raise AssertionError(f"outside the grammar: {ast.dump(n)}")
+
+    return walk(ast.parse(text, mode="eval").body)
+
+
+def holds(valid: str, env: dict) -> bool:
+    """The domain is a conjunction of comparisons of the grammar's expressions."""
+    if not valid:
+        return True
+    for part in valid.split(" and "):
+        m = re.fullmatch(r"(.+?) (>=|<=|==|!=) (-?\d+)", part)
+        left, op, right = m.group(1), m.group(2), int(m.group(3))
+        if "%" in left:
+            name, mod = left.split(" % ")
+            value = env[name] % int(mod)
+        else:
+            value = ev(left, env)
+        if not {">=": value >= right, "<=": value <= right, "==": value == right, "!=": value != right}[op]:
+            return False
+    return True
+
+
+def value(fig, env):
+    return fig if isinstance(fig, int) else ev(fig["expr"], env)
+
+
+def symbolic_json(spec, symbols):
+    return to_dict(analyze_symbolic(str(spec), symbols))
+
+
+# --- symbolic is exact -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("spec", SPEC_FILES, ids=lambda p: p.stem)
+def test_expressions_equal_concrete_reports_at_random_points(spec):
+    """Every spec with its batch and sequence dims (all its dims) symbolic: MACs, FLOPs, params and output
+    sizes of every row and the totals, at 20 random points of the domain, equal the concrete report."""
+    sym = symbolic_json(spec, ["all"])
+    names = sym["symbolic"]["dims"]
+    valid = sym["symbolic"]["valid"]
+    assert names, "every spec has at least a batch dim"
+    rng = random.Random(spec.stem)
+    default = layercalc.analyze(str(spec)).dims
+    points = []
+    while len(points) < 20:
+        point = {n: rng.randint(1, 3 * default[n] + 8) for n in names}
+        if holds(valid, point):
+            points.append(point)
+    for point in points:
+        concrete = layercalc.analyze(str(spec), dims=point)
+        for srow, crow in zip(sym["layers"], concrete.layers):
+            for key in ("params", "buffers", "macs", "flops"):
+                assert value(srow[key], point) == getattr(crow, key), (srow["name"], key, point)
+            assert [value(d, point) for d in srow["output_shape"]] == crow.output_shape, (srow["name"], point)
+        for key in ("macs", "flops", "params"):
+            assert value(sym["totals"][key], point) == concrete.totals[key], (key, point)
+
+
+def test_json_shape_and_grammar():
+    sym = json.loads(runner.invoke(app, ["flops", str(SPECS / "gpt2-small.yaml"), "--symbolic", "B,T",
+                                         "--format", "json"]).stdout)
+    macs = sym["totals"]["macs"]
+    assert set(macs) >= {"expr", "valid"} and macs["valid"] == sym["symbolic"]["valid"]
+    allowed = (ast.Expression, ast.BinOp, ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.Constant, ast.Name,
+               ast.Load, ast.UnaryOp, ast.USub, ast.Call)
+    assert all(isinstance(n, allowed) for n in ast.walk(ast.parse(macs["expr"], mode="eval")))
+    # the terms: coefficient and exponents of (B, T); 18,432*B*T**2 + 123,532,032*B*T (derived below)
+    assert macs["vars"] == ["B", "T"]
+    assert sorted(map(tuple, (([c] + e) for c, e in macs["terms"]))) == [(18432, 1, 2), (123532032, 1, 1)]
+    assert sym["layers"][0]["output_shape"][0]["expr"] == "B"
+    assert sym["totals"]["params"] == 124_439_808  # a parameter count never depends on B or T
+
+
+# --- published forms ------------------------------------------------------------------------------
+
+
+def poly_terms(fig) -> dict:
+    """{(exponents...): coefficient} of a json figure."""
+    return {tuple(e): Fraction(c) for c, e in fig["terms"]}
+
+
+def test_gpt2_small_forward_macs_is_the_hand_count():
+    """Per layer 12·B·T·d² (q, k, v, out projections 4d² and the MLP 8d² per token) and 2·B·T²·d
+    (Q·Kᵀ and attention·V), plus the head B·T·d·V; norms, GELU and adds have no MACs."""
+    d, layers, vocab = 768, 12, 50257
+    macs = symbolic_json(SPECS / "gpt2-small.yaml", ["B", "T"])["totals"]["macs"]
+    assert macs["vars"] == ["B", "T"]
+    assert poly_terms(macs) == {
+        (1, 2): layers * 2 * d,                       # 12 * 2 * 768 = 18,432
+        (1, 1): layers * 12 * d * d + d * vocab,      # 12 * 12 * 589,824 + 38,597,376 = 123,532,032
+    }
+
+
+def test_bert_base_is_linear_in_b_and_quadratic_in_t():
+    """BERT-base: per layer 12·B·T·d² + 2·B·T²·d, and the pooler's d² on the [CLS] token (B·d²)."""
+    d, layers = 768, 12
+    macs = symbolic_json(SPECS / "bert-base.yaml", ["B", "T"])["totals"]["macs"]
+    terms = poly_terms(macs)
+    assert {e[0] for e in terms} == {1} and max(e[1] for e in terms) == 2
+    assert terms == {(1, 2): layers * 2 * d,          # 18,432
+                     (1, 1): layers * 12 * d * d,     # 84,934,656
+                     (1, 0): d * d}                   # pooler 589,824
+
+
+def test_kaplan_forward_compute_per_token():
+    """Kaplan et al. 2020, table 1: C_forward = 2N + 2·n_layer·n_ctx·d_attn per token, N the
+    non-embedding parameters without biases and norms (12·n_layer·d²). layercalc's forward FLOPs
+    per token (total / (B·T), n_ctx = T) are that plus the terms Kaplan drops, named here."""
+    d, layers, vocab, heads = 768, 12, 50257, 12
+    flops = symbolic_json(SPECS / "gpt2-small.yaml", ["B", "T"])["totals"]["flops"]
+    per_token = poly_terms(flops)  # {(1, 2): coefficient of T per token, (1, 1): constant per token}
+    n = 12 * layers * d * d                                   # 84,934,656
+    kaplan_t, kaplan_1 = 2 * layers * d, 2 * n                # 18,432 and 169,869,312
+    dropped_t = {
+        "attention-weighted values (the second n_ctx product)": 2 * layers * d,           # 18,432
+        "scale, causal mask and softmax (1 + 1 + 5 per score per head)": 7 * layers * heads,  # 1,008
+    }
+    dropped_1 = {
+        "de-embedding head (Kaplan counts non-embedding compute)": 2 * d * vocab,         # 77,194,752
+        "biases (q, k, v, out: 4d; MLP: 4d + d)": layers * 9 * d,                         # 82,944
+        "LayerNorms (25, 7 FLOPs per element)": 25 * 7 * d,                                # 134,400
+        "GELU tanh (9 FLOPs per element of 4d)": layers * 9 * 4 * d,                      # 331,776
+        "residual adds and the position add": (2 * layers + 1) * d,                      # 19,200
+    }
+    assert per_token[(1, 2)] == kaplan_t + sum(dropped_t.values())    # 37,872
+    assert per_token[(1, 1)] == kaplan_1 + sum(dropped_1.values())    # 247,632,384
+
+
+def test_resnet50_symbolic_h_w_congruence_form(tmp_path):
+    text = (SPECS / "resnet50.yaml").read_text()
+    text = text.replace("dims: {B: 1}", "dims: {B: 1, H: 224, W: 224}").replace("[B, 3, 224, 224]", "[B, 3, H, W]")
+    spec = tmp_path / "resnet50-hw.yaml"
+    spec.write_text(text)
+    sym = symbolic_json(spec, ["H", "W"])
+    valid = sym["symbolic"]["valid"]
+    assert "H % 32 == 0" in valid and "W % 32 == 0" in valid  # five stride-2 halvings: exact on multiples of 32
+    assert not sym["symbolic"]["floors"]
+    for size in (224, 256, 288, 320):
+        env = {"H": size, "W": size}
+        assert holds(valid, env)
+        concrete = layercalc.analyze(str(spec), dims=env)
+        for key in ("macs", "flops"):
+            assert value(sym["totals"][key], env) == concrete.totals[key]
+        for srow, crow in zip(sym["layers"], concrete.layers):
+            assert [value(x, env) for x in srow["output_shape"]] == crow.output_shape
+    # the stem: 7x7 conv, stride 2: [B, 64, H/2, W/2], MACs 64*3*7*7 * (H/2)*(W/2) = 2,352*H*W at B=1
+    stem = sym["layers"][0]
+    assert stem["output_shape"][2]["expr"] == "H/2" and stem["macs"]["expr"] == "2352*H*W"
+
+
+# --- errors ----------------------------------------------------------------------------------------
+
+
+def test_unknown_dim_is_a_usage_error():
+    result = runner.invoke(app, ["summary", str(SPECS / "gpt2-small.yaml"), "--symbolic", "B,X"])
+    assert result.exit_code == 2 and "the spec has no dim 'X'" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_dim_that_reaches_a_parameter_is_located(tmp_path):
+    spec = tmp_path / "p.yaml"
+    spec.write_text("layercalc: 1\ndims: {B: 2, T: 16}\ninputs:\n  x: [B, T]\nlayers:\n"
+                    "  - Linear: {out_features: 10}\n    name: fc\n")
+    result = runner.invoke(app, ["summary", str(spec), "--symbolic", "T"])
+    assert result.exit_code == 1
+    assert f"{spec}:6:5: Linear 'fc': the parameter 'weight' has shape [10, T]" in result.output
+    assert "[G102]" in result.output
+    assert runner.invoke(app, ["summary", str(spec), "--symbolic", "B"]).exit_code == 0
+
+
+@pytest.mark.parametrize("layer,why", [
+    ("Upsample: {scale_factor: 1.5}", "multiplies a symbolic size (H) by 1.5"),
+    ("Slice: {dim: 2, start: 1, end: -1}", "no symbolic form for its output size 2"),  # len(range(H)[1:-1])
+])
+def test_a_rule_without_symbolic_form_is_located(tmp_path, layer, why):
+    spec = tmp_path / "u.yaml"
+    spec.write_text(f"layercalc: 1\ndims: {{B: 2, H: 16}}\ninputs:\n  x: [B, 3, H, H]\nlayers:\n  - {layer}\n"
+                    "    name: op\n")
+    result = runner.invoke(app, ["flops", str(spec), "--symbolic", "H"])
+    assert result.exit_code == 1, result.output
+    assert f"{spec}:6:5: " in result.output and why in result.output and "[G101]" in result.output
+
+
+def test_formats_render():
+    for fmt in ("table", "markdown", "csv", "latex"):
+        result = runner.invoke(app, ["summary", str(SPECS / "gpt2-small.yaml"), "--symbolic", "B,T", "-f", fmt])
+        assert result.exit_code == 0, result.output
+    table = runner.invoke(app, ["flops", str(SPECS / "gpt2-small.yaml"), "--symbolic", "B,T"]).output
+    assert "B·T·(18,432·T + 123,532,032)" in table and "valid for: B >= 2 and T >= 2" in table
+    latex = runner.invoke(app, ["flops", str(SPECS / "gpt2-small.yaml"), "--symbolic", "B,T", "-f", "latex"]).output
+    assert r"18432 B T^{2} + 123532032 B T" in latex and r"\begin{tabular}" in latex
