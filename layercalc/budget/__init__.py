@@ -21,6 +21,15 @@ class MemoryReport:
     def layers(self):
         return self.report.layers
 
+    def tree(self):
+        return self.report.tree()
+
+    def with_dict(self, d: dict):
+        """A view of this report whose ``to_dict`` is ``d`` (for the JSON renderer)."""
+        view = MemoryReport(self.report, self.rows, self.totals, self.breakdown, self.options)
+        view.to_dict = lambda: d
+        return view
+
     def to_dict(self) -> dict:
         d = self.report.to_dict()
         for row, extra in zip(d["layers"], self.rows):

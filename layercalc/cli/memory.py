@@ -128,11 +128,7 @@ def register(app) -> None:
                 d["memory"]["fit"] = fitted
             from ..render.plain import to_json
 
-            class _D:
-                def to_dict(self):
-                    return d
-
-            typer.echo(to_json(_D()))
+            typer.echo(to_json(m.with_dict(d)))
             return
         from ..render.budget import render_memory
 
