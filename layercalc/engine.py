@@ -86,14 +86,9 @@ def _layer_error(node: Node, rule, exc: LayerError) -> SpecError:
 
 
 def run_node(node: Node, rule, xs: list[T]):
-    """Resolve the arguments of ``node`` and apply its rule; return (args, Out).
-
-    ``args.written`` keeps the arguments as resolved before the rule ran (defaults
-    filled in, inferable ones still None): what the reference executor is given.
-    """
+    """Resolve the arguments of ``node`` and apply its rule; return (args, Out)."""
     try:
         a = resolve_args(rule, node)
-        a._written = a.as_dict()
         out = rule.forward(a, xs)
     except LayerError as exc:
         raise _layer_error(node, rule, exc) from None
@@ -208,7 +203,7 @@ def run_graph(graph: Graph, dtype: str = "float32", exact=int, on_node=None) -> 
             params=n_params, trainable_params=n_params if node.trainable else 0,
             buffers=param_count(count_buffers), macs=exact(out.macs), flops=exact(out.flops),
             param_shapes=params, buffer_shapes=buffers, args=a.as_dict(), line=node.mark.line, shared=shared,
-            written=a._written, given={k: a._written[k] for k in a._given}, group=node.group,
+            group=node.group,
         )
         rows.append(row)
         owners[node.name] = row
