@@ -89,11 +89,13 @@ def check(report, items) -> int:
     return n
 
 
-@pytest.mark.parametrize("spec", sorted(SPECS.glob("*.yaml")), ids=lambda p: p.stem)
+@pytest.mark.parametrize("spec", sorted(SPECS.glob("*.yaml")) + sorted(SPECS.glob("coverage/*.yaml")),
+                         ids=lambda p: str(p.relative_to(SPECS)))
 def test_every_derivation_of_every_spec_is_the_reports_number(spec):
     report, items = explain(str(spec))
     assert len(items) == len(report.layers)
-    assert check(report, items) > len(items)  # at least the MACs or FLOPs of most layers are derived
+    derived = check(report, items)
+    assert derived >= sum(1 for r in report.layers if r.flops)  # at least every non-zero FLOPs is derived
 
 
 @pytest.mark.parametrize("layer_type", sorted(REGISTRY))
