@@ -361,7 +361,8 @@ def _fold_repeats(entries: list[dict]) -> list[dict]:
             if e.get(k):
                 e[k] = renamed.get(e[k], e[k])
         last = out[-1] if out else None
-        if (last is not None and last.get("is_block") and e.get("is_block") and last["type"] == e["type"]
+        if (last is not None and (last.get("is_block") and e.get("is_block") or _repeatable_leaf(last, e))
+                and last["type"] == e["type"]
                 and last["args"] == e["args"] and "from" not in e and not e.get("share") and not last.get("share")
                 and not referenced.get(last["_last"]) and last.get("trainable", True) == e.get("trainable", True)):
             last["repeat"] = last.get("repeat", 1) + 1
@@ -372,7 +373,28 @@ def _fold_repeats(entries: list[dict]) -> list[dict]:
         out.append(e)
     for e in out:
         e.pop("_last", None)
+    # a repeat that covers a whole container (h.0 .. h.11) takes the container's name (h)
+    names = {e["name"] for e in out}
+    for e in out:
+        m = re.fullmatch(r"(.+)_0", e["name"])
+        if m and e.get("repeat", 1) > 1 and m.group(1) not in names and not any(
+                n.startswith(m.group(1) + "_") and n != e["name"] for n in names):
+            old, e["name"] = e["name"], m.group(1)
+            for other in out:
+                if other.get("from"):
+                    other["from"] = [m.group(1) + r[len(old):] if r == old or r.startswith(old + ".") else r
+                                     for r in other["from"]]
+                for k in ("share", "tie"):
+                    if other.get(k) == old:
+                        other[k] = m.group(1)
     return out
+
+
+def _repeatable_leaf(a: dict, b: dict) -> bool:
+    """Two equal layers in a chain that carry weights (a stack of encoder layers, of LSTMs...)."""
+    return (not a.get("is_block") and not b.get("is_block") and a["type"] == b["type"]
+            and a["type"] in ("TransformerEncoderLayer", "TransformerDecoderLayer", "Linear", "LSTM", "GRU", "RNN",
+                              "Conv1d", "Conv2d", "Conv3d") and b["args"] == a["args"])
 
 
 def _src(name, extra=None):

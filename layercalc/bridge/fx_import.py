@@ -183,7 +183,7 @@ def module_type(m: nn.Module) -> str | None:
 
 
 def is_leaf(m: nn.Module) -> bool:
-    return module_type(m) is not None or type(m).__name__ == "StochasticDepth"
+    return module_type(m) is not None or type(m).__name__ == "StochasticDepth" or isinstance(m, nn.TransformerEncoder)
 
 
 # --- the tables of functions and methods ----------------------------------------------------------------------
@@ -247,6 +247,9 @@ class Reader(fx.Interpreter):
     def call_module(self, target, args, kwargs):
         m = self.fetch_attr(target)
         result = super().call_module(target, args, kwargs)
+        if isinstance(m, nn.TransformerEncoder):
+            self._encoder(target, m, kwargs)
+            return result
         t = module_type(m)
         if t is None:
             self._unsupported(f"module {type(m).__name__}", "write it with torch.nn modules, or add a row to the "
@@ -299,6 +302,33 @@ class Reader(fx.Interpreter):
         self.refs[self.node] = self._result_refs(t, layer, result, layer_args)
         return result
 
+    def _encoder(self, target, m, kwargs):
+        """nn.TransformerEncoder: its layers (and final norm) one by one, as its forward runs them."""
+        if kwargs.get("mask") is not None or kwargs.get("src_key_padding_mask") is not None:
+            self._unsupported("nn.TransformerEncoder with a mask", "call it without a mask, or with is_causal")
+            return
+        cur = self._src(self.node.args[0])
+        stack = dict(self.node.meta.get("nn_module_stack") or {})
+        base = tuple(v for v in stack.values())
+        for i, layer in enumerate(m.layers):
+            a = module_args("TransformerEncoderLayer", layer)
+            if kwargs.get("is_causal"):
+                a["is_causal"] = True
+            q = f"{target}.layers.{i}"
+            lay = self._add(self._unique(q), "TransformerEncoderLayer", a, [cur])
+            lay.path = tuple(p for p, _ in base) + (f"{target}.layers", q)
+            lay.classes = tuple(c for _, c in base) + (nn.ModuleList, type(layer))
+            lay.module = layer
+            cur = Src(lay.name)
+        if m.norm is not None:
+            t = module_type(m.norm)
+            lay = self._add(self._unique(f"{target}.norm"), t, module_args(t, m.norm), [cur])
+            lay.path = tuple(p for p, _ in base) + (f"{target}.norm",)
+            lay.classes = tuple(c for _, c in base) + (type(m.norm),)
+            lay.module = m.norm
+            cur = Src(lay.name)
+        self.refs[self.node] = cur
+
     def call_function(self, target, args, kwargs):
         result = super().call_function(target, args, kwargs)
         self._function(target, args, kwargs, result, method=False)
@@ -331,6 +361,13 @@ class Reader(fx.Interpreter):
         n = self.node
         tensors = [a for a in _flat(n.args) + _flat(list(n.kwargs.values())) if isinstance(a, fx.Node)
                    and isinstance(self.env.get(a), torch.Tensor)]
+        if isinstance(result, torch.Size) or (isinstance(result, (tuple, list)) and not any(
+                isinstance(r, torch.Tensor) for r in _flat(result))):
+            if target is operator.getitem and isinstance(self.refs.get(n.args[0]), (tuple, list)):
+                self.refs[n] = self._getitem(self.refs[n.args[0]], args[1])
+            return
+        if tensors and not any(isinstance(self._refs(a), (Src, tuple, list, Lazy)) for a in tensors):
+            return  # an op on constants (a mask built from sizes): evaluated, not a layer
         if not isinstance(result, (torch.Tensor, tuple, list)) or not tensors:
             if isinstance(result, (tuple, list)) and any(isinstance(r, torch.Tensor) for r in result) and tensors:
                 pass
@@ -797,7 +834,11 @@ def trace(model: nn.Module, example: list, input_names=None) -> Reader:
         placeholders = [n for n in graph.nodes if n.op == "placeholder"]
         for n, new in zip(placeholders, input_names):
             n.name = new
-    gm = fx.GraphModule(tracer.root, graph)
+    try:
+        gm = fx.GraphModule(tracer.root, graph)
+    except Exception as exc:  # noqa: BLE001
+        raise ImportFailed(f"torch.fx cannot rebuild {type(model).__name__}: {exc}. Fix: rename the sub-module "
+                           "the message names") from None
     reader = Reader(gm, model)
     was_training = model.training
     model.eval()
