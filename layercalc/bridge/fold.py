@@ -177,7 +177,13 @@ class Folder:
             local[s] = n
         entries = []
         prev = scope.inputs[0] if scope.inputs else None
+        taken = set(input_names)
         for item in scope.items:
+            base, k = item.name, 2
+            while item.name in taken:
+                item.name = f"{base}_{k}"
+                k += 1
+            taken.add(item.name)
             if item.kind == "layer":
                 lay = item.layer
                 e = {"type": lay.type, "args": dict(lay.args), "name": item.name}
@@ -249,7 +255,14 @@ class Folder:
                 "params": group["params"], "inputs": group["inputs"], "output": group["output"],
                 "layers": _fold_repeats(_typed(body, self.groups)),
             }
-        self.folded.layers = _fold_repeats(_typed(root_entries, self.groups))
+        renames: dict = {}
+        self.folded.layers = _fold_repeats(_typed(root_entries, self.groups), renames)
+        if self.folded.outputs:
+            outs = []
+            for o in self.folded.outputs:
+                base, dot, extra = o.partition(".")
+                outs.append(renames.get(base, base) + dot + extra)
+            self.folded.outputs = outs
         return self.folded
 
     def _params(self, group):
@@ -317,6 +330,7 @@ def _shape_of(entry: dict) -> dict:
     """The structure of an entry: everything but its argument values (a missing argument is its default)."""
     d = {k: v for k, v in entry.items() if k not in ("args", "group")}
     d["group"] = entry.get("group")
+    d["lists"] = {k: v for k, v in entry["args"].items() if isinstance(v, (list, dict))}  # never params
     return d
 
 
@@ -341,7 +355,7 @@ def _typed(entries: list[dict], groups: dict) -> list[dict]:
     return out
 
 
-def _fold_repeats(entries: list[dict]) -> list[dict]:
+def _fold_repeats(entries: list[dict], renames: dict | None = None) -> list[dict]:
     """Chains of equal block instances, each fed by the one before and read by nothing else, become one entry."""
     referenced: dict = {}
     for e in entries:
@@ -367,6 +381,9 @@ def _fold_repeats(entries: list[dict]) -> list[dict]:
                 and not referenced.get(last["_last"]) and last.get("trainable", True) == e.get("trainable", True)):
             last["repeat"] = last.get("repeat", 1) + 1
             renamed[e["name"]] = last["name"]
+            for k, v in renamed.items():
+                if v == e["name"]:
+                    renamed[k] = last["name"]
             last["_last"] = e["name"]
             continue
         e["_last"] = e["name"]
@@ -380,6 +397,10 @@ def _fold_repeats(entries: list[dict]) -> list[dict]:
         if m and e.get("repeat", 1) > 1 and m.group(1) not in names and not any(
                 n.startswith(m.group(1) + "_") and n != e["name"] for n in names):
             old, e["name"] = e["name"], m.group(1)
+            for k, v in list(renamed.items()):
+                if v == old:
+                    renamed[k] = m.group(1)
+            renamed[old] = m.group(1)
             for other in out:
                 if other.get("from"):
                     other["from"] = [m.group(1) + r[len(old):] if r == old or r.startswith(old + ".") else r
@@ -387,6 +408,8 @@ def _fold_repeats(entries: list[dict]) -> list[dict]:
                 for k in ("share", "tie"):
                     if other.get(k) == old:
                         other[k] = m.group(1)
+    if renames is not None:
+        renames.update(renamed)
     return out
 
 
@@ -434,12 +457,8 @@ def fold(layers, inputs: list[str], outputs) -> Folded:
     for g in folder.groups.values():
         for e, body in g["instances"]:
             _mark_blocks(body)
-    folded = folder.finish(entries)
-    local = {}
-    for e in folded.layers:
-        local[e["name"]] = e["name"]
-    folded.outputs = [_output_name(root, s) for s in outputs]
-    return folded
+    folder.folded.outputs = [_output_name(root, s) for s in outputs]
+    return folder.finish(entries)
 
 
 def _output_name(root: Scope, s) -> str:

@@ -179,7 +179,24 @@ def module_type(m: nn.Module) -> str | None:
             return name
     if cls.__name__ == "StochasticDepth":  # torchvision.ops: identity in eval mode, kept as the layer it is
         return "Dropout"
+    if cls.__name__ in EXPORTED and all(hasattr(m, a) for a in EXPORTED[cls.__name__]):
+        return cls.__name__
     return None
+
+
+# the classes `layercalc export` writes for the types torch.nn lacks, recognized by name and attributes
+EXPORTED = {"GroupedQueryAttention": ("q_proj", "k_proj", "num_kv_heads", "head_dim", "is_causal", "rotary"),
+            "RotaryEmbedding": ("rotary_dim", "base")}
+
+
+def _gqa(m):
+    e = m.q_proj.in_features
+    return {"num_heads": m.num_heads, "num_kv_heads": m.num_kv_heads if m.num_kv_heads != m.num_heads else None,
+            "head_dim": m.head_dim if m.head_dim != e // m.num_heads else None,
+            "bias": m.q_proj.bias is not None, "is_causal": m.is_causal, "rotary": m.rotary is not None}
+
+
+SPECIAL["GroupedQueryAttention"] = _gqa
 
 
 def is_leaf(m: nn.Module) -> bool:
@@ -342,8 +359,13 @@ class Reader(fx.Interpreter):
     def get_attr(self, target, args, kwargs):
         value = super().get_attr(target, args, kwargs)
         if isinstance(value, nn.Parameter):
-            name = self._unique(target.replace(".", "_"))
+            name = self._unique(target)
             layer = self._add(name, "Parameter", {"shape": list(value.shape)}, [])
+            # its place: the modules whose attribute it is (a layer scale inside its block)
+            parts = target.split(".")[:-1]
+            quals = [".".join(parts[:k]) for k in range(1, len(parts) + 1)]
+            layer.path = tuple(quals)
+            layer.classes = tuple(type(self.root.get_submodule(q)) for q in quals)
             layer.trainable = value.requires_grad
             first = self.called.get(id(value))
             if first is not None:
@@ -394,10 +416,7 @@ class Reader(fx.Interpreter):
         if handler is None and act is not None:
             handler = _activation(act)
         if handler is None:
-            what = f"Tensor.{target}" if method else getattr(target, "__qualname__", str(target))
-            mod = getattr(target, "__module__", "") or ""
-            if mod and not method:
-                what = f"{mod.replace('torch._C._nn', 'torch.nn.functional')}.{what}" if "." not in what else what
+            what = f"Tensor.{target}" if method else _op_name(target)
             self._unsupported(what, "express it with supported ops (see docs/pytorch.md), or wrap it in a "
                               "torch.nn module that layercalc knows")
             return
@@ -606,10 +625,25 @@ class Reader(fx.Interpreter):
         where = ""
         trace = n.meta.get("stack_trace")
         if trace:
-            lines = [ln.strip() for ln in trace.strip().splitlines() if ln.strip().startswith("File ")]
+            lines = [ln.strip() for ln in trace.strip().splitlines() if ln.strip().startswith("File ")
+                     and "/torch/" not in ln and "layercalc/bridge" not in ln]
             if lines:
-                where = lines[-1]
+                m = re.match(r'File "([^"]+)", line (\d+)', lines[-1])
+                where = f"{m.group(1)}:{m.group(2)}" if m else lines[-1]
         self.problems.append((path or "(the model's forward)", op, where, fix))
+
+
+def _op_name(target) -> str:
+    """The name users know an op by: torch.sort, torch.nn.functional.pad, operator.pow."""
+    name = getattr(target, "__name__", str(target))
+    if getattr(torch, name, None) is target:
+        return f"torch.{name}"
+    if getattr(F, name, None) is target:
+        return f"torch.nn.functional.{name}"
+    if getattr(operator, name, None) is target:
+        return f"operator.{name}"
+    mod = getattr(target, "__module__", None)
+    return f"{mod}.{name}" if mod else name
 
 
 def _flat(items) -> list:
@@ -706,6 +740,8 @@ def _mean(r, args, kwargs, result):
 def _cat(r, args, kwargs, result):
     dim = _arg(args, kwargs, 1, "dim", 0)
     srcs = [r._src(n) for n in r.node.args[0]]
+    if len(srcs) == 1:
+        return srcs[0]  # the concatenation of one tensor is that tensor
     a = {"dim": dim} if dim != 0 else {}
     return "Concat", a, srcs
 
@@ -783,6 +819,35 @@ def _split(kind):
     return read
 
 
+def _select(r, args, kwargs, result):
+    return "Select", {"dim": _arg(args, kwargs, 1, "dim"), "index": _arg(args, kwargs, 2, "index")}, \
+        [r._src(r.node.args[0])]
+
+
+def _pool(kind, n):
+    """F.avg_pool2d / F.max_pool2d with torch's defaults (stride = kernel_size)."""
+    names = ("kernel_size", "stride", "padding") + (("ceil_mode", "count_include_pad", "divisor_override")
+                                                    if kind == "Avg" else ("dilation", "ceil_mode", "return_indices"))
+
+    def read(r, args, kwargs, result):
+        a = {}
+        for i, name in enumerate(names):
+            v = _arg(args, kwargs, i + 1, name)
+            if v is None or (isinstance(v, (list, tuple)) and not v):
+                continue
+            a[name] = _norm(tuple(v) if isinstance(v, list) else v)
+        if "stride" not in a:
+            a["stride"] = a["kernel_size"]
+        for name, default in (("padding", 0), ("dilation", 1), ("ceil_mode", False), ("count_include_pad", True),
+                              ("return_indices", False)):
+            if a.get(name) == default:
+                del a[name]
+        if a.get("return_indices"):
+            raise ImportProblem(f"{kind.lower()}_pool{n}d with return_indices", "use nn.MaxPool with return_indices")
+        return f"{kind}Pool{n}d", a, [r._src(r.node.args[0])]
+    return read
+
+
 def _layer_norm(r, args, kwargs, result):
     raise ImportProblem("torch.nn.functional.layer_norm", "use torch.nn.LayerNorm (a module owns its parameters)")
 
@@ -798,14 +863,17 @@ FUNCTIONS = {
     torch.split: _split("split"), torch.unbind: _split("unbind"),
     F.softmax: _softmax("Softmax"), torch.softmax: _softmax("Softmax"), F.log_softmax: _softmax("LogSoftmax"),
     F.scaled_dot_product_attention: _sdpa, F.adaptive_avg_pool2d: _adaptive_avg(2),
-    F.adaptive_avg_pool1d: _adaptive_avg(1), F.layer_norm: _layer_norm,
+    F.adaptive_avg_pool1d: _adaptive_avg(1), F.layer_norm: _layer_norm, torch.select: _select,
+    F.avg_pool1d: _pool("Avg", 1), F.avg_pool2d: _pool("Avg", 2), F.avg_pool3d: _pool("Avg", 3),
+    F.max_pool1d: _pool("Max", 1), F.max_pool2d: _pool("Max", 2), F.max_pool3d: _pool("Max", 3),
+    torch.avg_pool1d: _pool("Avg", 1), torch.max_pool1d: _pool("Max", 1), torch.max_pool2d: _pool("Max", 2),
 }
 METHODS = {
     "add": _binary("Add"), "mul": _binary("Mul"), "sub": _binary("Sub"), "div": _binary("Div"),
     "add_": _binary("Add"), "mul_": _binary("Mul"),
     "matmul": _matmul, "flatten": _flatten, "view": _reshape, "reshape": _reshape, "permute": _permute,
     "transpose": _transpose, "mean": _mean, "chunk": _split("chunk"), "split": _split("split"),
-    "unbind": _split("unbind"), "softmax": _softmax("Softmax"), "expand": _expand,
+    "unbind": _split("unbind"), "softmax": _softmax("Softmax"), "expand": _expand, "select": _select,
 }
 
 
@@ -814,6 +882,8 @@ METHODS = {
 
 class LeafTracer(fx.Tracer):
     """torch.fx's tracer with every module of the table as a leaf."""
+
+    record_stack_traces = True  # the source line of an op without a row
 
     def is_leaf_module(self, m, qualname):
         return is_leaf(m)
@@ -824,9 +894,12 @@ def trace(model: nn.Module, example: list, input_names=None) -> Reader:
     from torch._subclasses.fake_tensor import FakeTensorMode
 
     tracer = LeafTracer()
+    was_training = model.training
+    model.eval()  # the forward of eval mode: no auxiliary outputs, dropout as itself
     try:
         graph = tracer.trace(model)
     except Exception as exc:  # noqa: BLE001 - any failure of symbolic tracing is reported as one message
+        model.train(was_training)
         raise ImportFailed(f"torch.fx cannot trace {type(model).__name__}: {type(exc).__name__}: "
                            f"{str(exc).splitlines()[0] if str(exc) else ''}. Fix: make forward free of "
                            "control flow on tensor values, or import with --hf for HuggingFace models") from None
@@ -840,8 +913,6 @@ def trace(model: nn.Module, example: list, input_names=None) -> Reader:
         raise ImportFailed(f"torch.fx cannot rebuild {type(model).__name__}: {exc}. Fix: rename the sub-module "
                            "the message names") from None
     reader = Reader(gm, model)
-    was_training = model.training
-    model.eval()
     fake = FakeTensorMode(allow_non_fake_inputs=True)
     first = next(iter(model.parameters()), None)
     device = first.device if first is not None else torch.device("cpu")

@@ -65,7 +65,7 @@ def parse_input(item: str, single: bool):
         name, rest = None, item
     shape_text, _, dtype = rest.partition(":")
     try:
-        shape = [int(d) for d in shape_text.replace("x", ",").split(",") if d.strip()]
+        shape = [int(d) for d in shape_text.split(",") if d.strip()]
     except ValueError:
         raise typer.BadParameter(f"{item!r}: expected NAME=D1,D2,...[:DTYPE], e.g. x=1,3,224,224",
                                  param_hint="--input") from None
