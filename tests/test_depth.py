@@ -250,3 +250,12 @@ def test_cli_csv_and_markdown_fold_when_asked():
 def test_cli_bad_depth_is_a_usage_error(bad):
     proc = cli("summary", os.path.join(SPECS, "lenet5.yaml"), "--depth", bad)
     assert proc.returncode == 2 and "--depth" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_the_readme_depth_sample_is_current():
+    with open(os.path.join(HERE, "..", "README.md")) as fh:
+        readme = fh.read()
+    sample = readme[readme.index("$ layercalc summary specs/gpt2-small.yaml --depth 1\n"):]
+    sample = sample[sample.index("\n") + 1:sample.index("```")]
+    out = cli("summary", os.path.join(SPECS, "gpt2-small.yaml"), "--depth", "1").stdout
+    assert sample == "\n".join(line.rstrip() for line in out.splitlines()) + "\n"

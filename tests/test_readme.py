@@ -38,7 +38,7 @@ def test_the_sample_table_is_current():
     sample = sample[sample.index("\n") + 1:sample.index("```")]
     buf = io.StringIO()
     print_table(layercalc.analyze(os.path.join(ROOT, "specs", "lenet5.yaml")), "summary", width=160, color=False,
-                file=buf)
+                file=buf, depth="auto")  # the command's default
     rendered = "\n".join(line.rstrip() for line in buf.getvalue().splitlines()) + "\n"
     assert sample == rendered
 
