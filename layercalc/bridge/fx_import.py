@@ -917,7 +917,7 @@ def trace(model: nn.Module, example: list, input_names=None) -> Reader:
     first = next(iter(model.parameters()), None)
     device = first.device if first is not None else torch.device("cpu")
     try:
-        with torch.no_grad(), fake:
+        with torch.no_grad(), torch.device(device), fake:  # tensors made in forward go where the weights are
             inputs = [fake.from_tensor(torch.empty(t.shape, dtype=t.dtype, device=device)) for t in example]
             reader.run(*inputs)
     except (UnsupportedOps, ImportFailed):
