@@ -119,3 +119,15 @@ def test_accelerators_file_adds_a_device(tmp_path):
     f.write_text("my-gpu: [1, 2]\n")
     proc = cli("memory", str(SPECS / "lenet5.yaml"), "--accelerator", "my-gpu", "--accelerators", str(f))
     assert proc.returncode == 2 and "expected a mapping" in proc.stderr
+
+
+def test_readme_examples_are_current():
+    readme = (SPECS.parent / "README.md").read_text()
+    for command in ("layercalc memory specs/gpt2-small.yaml --dim B=8 --precision mixed-bf16 --accelerator h100-sxm "
+                    "--max-batch B | tail -4", "layercalc cost specs/gpt3-175b.yaml --tokens 3e11 | tail -3"):
+        block = readme[readme.index("$ " + command + "\n") + len(command) + 3:]
+        block = block[:block.index("```")]
+        args, n = command.split(" | tail -")
+        out = cli(*[a.replace("specs/", str(SPECS) + "/", 1) for a in args.split()[1:]]).stdout
+        # the table's summary lines (wrapped at the terminal's width there)
+        assert " ".join(out.split()).endswith(" ".join(block.split()))

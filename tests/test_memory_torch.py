@@ -317,3 +317,45 @@ def test_training_macs_with_checkpointing_equal_flop_counter(name, blocks):
     plain = layercalc.cost(path, dims=dims, vars=vars)
     assert ours.totals["recompute_macs"] > 0
     assert ours.totals["training_macs"] == plain.totals["training_macs"] + ours.totals["recompute_macs"] == theirs
+
+
+# --- torch.autocast ---------------------------------------------------------------------------------------
+
+AMP_SPECS = ["lenet5", "resnet-cifar", "gpt2-small", "gpt3-175b", "gpt3-175b-layer", "llama2-7b"]
+AMP_LAYERS = [
+    ("Linear", {"out_features": 5}, [[2, 3, 4]]), ("Conv2d", {"out_channels": 4, "kernel_size": 3}, X4),
+    ("MultiheadAttention", MHA, [[1, 3, 4]]), ("MultiheadAttention", MHA, [[2, 3, 4]]),
+    ("GroupedQueryAttention", {"num_heads": 4, "num_kv_heads": 2, "rotary": True}, [[2, 3, 8]]),
+    ("LayerNorm", {"normalized_shape": 6}, X3), ("BatchNorm2d", {}, X4), ("MatMul", {}, [[2, 3, 4], [2, 4, 5]]),
+    ("RMSNorm", {"normalized_shape": 6}, X3), ("Dropout", {"p": 0.5}, X3), ("GELU", {}, X3),
+]
+
+
+def torch_saved_autocast(spec, dims=None, vars=None):
+    torch.manual_seed(0)
+    graph, report, model, inputs = build(spec, dims=dims, vars=vars)
+    with sdpa_kernel(SDPBackend.MATH):
+        per_layer, total, _ = saved_by_layer(model, inputs, autocast=torch.bfloat16)
+    return per_layer, total
+
+
+def _ours_amp(spec, dims=None, vars=None):
+    ours = layercalc.memory(spec, dims=dims, vars=vars, precision="amp-bf16", device="cpu")
+    return ({row.name: d["saved_activation_bytes"] for row, d in zip(ours.layers, ours.rows)
+             if d["saved_activation_bytes"]}, ours.totals["saved_activation_bytes"])
+
+
+@pytest.mark.parametrize("name", AMP_SPECS)
+def test_amp_bf16_equals_torch_autocast(name):
+    """amp-bf16 against torch.autocast("cpu", torch.bfloat16): float32 model, 16-bit matmuls, and the
+    16-bit copies of inputs and weights that the lowered layers keep for backward."""
+    dims, vars = SMALL[name]
+    path = SPECS / f"{name}.yaml"
+    assert _ours_amp(path, dims, vars) == torch_saved_autocast(path, dims, vars)
+
+
+@pytest.mark.parametrize("layer_type,args,shapes", AMP_LAYERS, ids=[_ids(c) for c in AMP_LAYERS])
+@pytest.mark.parametrize("mode", ["train", "frozen", "first"])
+def test_amp_bf16_of_one_layer_equals_torch_autocast(layer_type, args, shapes, mode):
+    spec = one_layer_spec(layer_type, args, shapes, trainable=mode != "frozen", first=mode == "first")
+    assert _ours_amp(spec) == torch_saved_autocast(spec)

@@ -118,6 +118,55 @@ def saved_where(row, req, w, flash, device="cpu", act=4) -> list:
     return [where for where, _ in SAVED[row.type](c)]
 
 
+#: torch.autocast's lower-precision ops: their outputs are 16-bit, their float32 inputs and weights are cast
+#: to 16-bit copies, and those copies are what backward keeps.
+LOWERED = frozenset({"Linear", "Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d",
+                     "MatMul", "MultiheadAttention", "GroupedQueryAttention", "ScaledDotProductAttention"})
+#: Ops whose output takes the widest dtype of their inputs under autocast.
+PROMOTE = frozenset({"Add", "Sub", "Mul", "Div", "Concat"})
+
+
+def autocast_dtype(type: str, ins: list) -> int:
+    """Bytes per element of a layer's output under torch.autocast (16-bit lowered, float32 otherwise kept)."""
+    if type in LOWERED:
+        return 2
+    if type in ("Embedding", "EmbeddingBag", "Parameter") or not ins:
+        return 4  # the float32 weight itself
+    if type in PROMOTE:
+        return max(ins)
+    return ins[0]
+
+
+def autocast_copies(row, items, in_elems, req) -> list:
+    """A lowered layer saves 16-bit copies: of its float32 inputs instead of them, and of the weights its
+    backward multiplies by (a Linear's when its input requires grad, a convolution's always, the output
+    projection of attention always)."""
+    out = []
+    for where, size in items:
+        if where is not None and where.startswith("in") and in_elems[int(where[2:])] == 4:
+            k = int(where[2:])
+            n = prod(row.input_shapes[k])
+            copies = 3 if row.type == "GroupedQueryAttention" else 1  # q, k and v cast the input each
+            out += [(None, n * 2)] * copies
+        else:
+            out.append((where, size))
+    p = row.param_shapes
+    t = row.type
+    if t == "Linear" and req and req[0]:
+        out.append((None, prod(p["weight"]) * 2))
+    elif t.startswith(("Conv", "ConvTranspose")):
+        out.append((None, prod(p["weight"]) * 2))
+    elif t == "MultiheadAttention":
+        if req[0]:
+            out.append((None, prod(p["in_proj_weight"]) * 2))
+        out.append((None, prod(p["out_proj.weight"]) * 2))
+    elif t == "GroupedQueryAttention":
+        if req[0]:
+            out.append((None, sum(prod(p[f"{x}_proj.weight"]) for x in "qkv") * 2))
+        out.append((None, prod(p["o_proj.weight"]) * 2))
+    return out
+
+
 class Options:
     """The choices of one memory analysis."""
 
@@ -168,7 +217,8 @@ def analyze_memory(graph, report, opts: Options) -> dict:
     req: dict = {}
     for name, shape in report.inputs.items():
         dt = report.input_dtypes.get(name, "float32")
-        size = prod(shape) * (act if dt.startswith(("float", "bfloat")) else DTYPE_BYTES[dt])
+        size = prod(shape) * ((4 if prec.autocast else act) if dt.startswith(("float", "bfloat"))
+                              else DTYPE_BYTES[dt])
         storage_of[(name, None)] = (name, None)
         storage_bytes[(name, None)] = size
         value_bytes[(name, None)] = size
@@ -186,12 +236,14 @@ def analyze_memory(graph, report, opts: Options) -> dict:
     for i, (node, row) in enumerate(zip(nodes, rows)):
         ins = [(s.node, s.extra) for s in node.inputs] if row.type != "Parameter" else []
         in_sizes = [value_bytes[k] for k in ins]
-        out_elem = elem[ins[0]] if ins and row.type in PASS_DTYPE and ins[0] in int_values else act
+        int_out = bool(ins) and row.type in PASS_DTYPE and ins[0] in int_values
+        out_elem = elem[ins[0]] if int_out else autocast_dtype(row.type, [elem[k] for k in ins]) \
+            if prec.autocast else act
         key = (node.name, None)
         out_size = prod(row.output_shape) * out_elem
         value_bytes[key] = out_size
         elem[key] = out_elem
-        if out_elem != act or (ins and row.type in PASS_DTYPE and ins[0] in int_values):
+        if int_out:
             int_values.add(key)
         if row.type in VIEWS and ins:
             storage_of[key] = storage_of[ins[0]]
@@ -243,13 +295,16 @@ def analyze_memory(graph, report, opts: Options) -> dict:
             c.out_shape, c.out_numel = row.output_shape, prod(row.output_shape)
             c.out_bytes = storage_bytes[storage_of[(node.name, None)]]
             c.req, c.w = r_in, w
-            c.act = act
-            c.stat = 4 if not cpu else act
-            c.mask = 1 if not cpu else act
-            c.sdpa = 4 if cpu else act
+            lowered = prec.autocast and row.type in LOWERED
+            c.act = elem[(node.name, None)] if prec.autocast else act
+            c.stat = 4 if not cpu or prec.autocast else act
+            c.mask = 1 if not cpu else c.act
+            c.sdpa = 4 if cpu else c.act
             c.flash = flash
             c.rank_no_batch = _rank_no_batch(row.type)
             items = SAVED[row.type](c)
+            if lowered:
+                items = autocast_copies(row, items, [elem[k] for k in ins], r_in)
         if inst[i] is not None:
             total = 0
             for where, size in items:

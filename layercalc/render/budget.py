@@ -97,7 +97,7 @@ ROOF_COLUMNS = [("FLOP/B", "intensity", "text"), ("Bound", "bound", "text"), ("F
 
 
 def seconds(s: float) -> str:
-    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("us", 1e-6), ("ns", 1e-9)):
+    for unit, scale in (("days", 86400.0), ("h", 3600.0), ("s", 1.0), ("ms", 1e-3), ("us", 1e-6), ("ns", 1e-9)):
         if s >= scale:
             return f"{s / scale:.2f} {unit}"
     return f"{s * 1e9:.2f} ns"
