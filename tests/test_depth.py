@@ -68,7 +68,8 @@ layers:
 
 
 def spec_paths():
-    return sorted(os.path.join(SPECS, f) for f in os.listdir(SPECS) if f.endswith(".yaml"))
+    """Every spec under specs/, subdirectories too."""
+    return sorted(os.path.join(root, f) for root, _, files in os.walk(SPECS) for f in files if f.endswith(".yaml"))
 
 
 def cli(*args):
@@ -133,7 +134,7 @@ layers:
     assert roots[0].output_shape == [1, 2, 64] and roots[0].input_shapes == [[2, 12, 32]]
 
 
-@pytest.mark.parametrize("path", spec_paths(), ids=os.path.basename)
+@pytest.mark.parametrize("path", spec_paths(), ids=lambda p: os.path.relpath(p, SPECS))
 def test_folded_rows_add_up_to_the_unfolded_rows_at_every_depth(path):
     report = layercalc.analyze(path)
     roots = build_tree(report.layers, report.inputs)
