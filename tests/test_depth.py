@@ -169,6 +169,16 @@ def test_summing_is_generic_over_the_rows_numeric_fields():
     assert body.figures == {"weight_bytes": 84, "peak_bytes": 6}
 
 
+def test_extra_figures_per_row_are_summed_too():
+    report = layercalc.analyze(NESTED)
+    # one dict per row, e.g. byte counts of another report: row k gets k bytes
+    extra = [{"weight_bytes": k, "label": "x"} for k in range(len(report.layers))]
+    roots = build_tree(report.layers, report.inputs, extra=extra)
+    # rows: stem 0, body 1..6, tail 7..9, head 10; body 1+2+3+4+5+6 = 21, tail 7+8+9 = 24
+    assert [n.figures["weight_bytes"] for n in roots] == [0, 21, 24, 10]
+    assert roots[1].params == 1056 and "label" not in roots[1].figures
+
+
 def test_readable_depth_gives_a_row_per_transformer_block():
     roots = layercalc.analyze(os.path.join(SPECS, "gpt2-small.yaml")).tree()
     # level 1: wte, wpe, embed, drop, h, ln_f, lm_head (7); level 2: h.0..h.11 (12); level 3: 12 * 8 = 96
