@@ -80,3 +80,11 @@ def test_every_registered_type_is_tested():
     assert not untested, ("layer types with no configuration generator in tests/reference_configs.py and no "
                           f"differential test in tests/test_torch_*.py: {untested}")
     assert not sorted(set(REGISTRY) - set(CONFIGS)), "every type needs a property-test generator"
+
+
+def test_every_registered_type_has_a_signature_of_its_own():
+    from layercalc.reference.signatures import SIGNATURES
+
+    missing = sorted(set(REGISTRY) - set(SIGNATURES))
+    assert not missing, (f"no signature in layercalc/reference/signatures.py for {', '.join(missing)}: write one from "
+                         "torch's constructor (see the docstring of layercalc/reference/__init__.py)")
