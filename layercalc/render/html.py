@@ -95,6 +95,7 @@ class Col(NamedTuple):
     cell: Callable
     numeric: bool = False
     total: object = ""
+    unit: Callable = None  # human units of a number (default: 1.23 K, 4.09 G)
 
 
 class Bar(NamedTuple):
@@ -132,7 +133,7 @@ def bar_chart(title: str, bars: list[Bar], color: str = "#3b6fd8", unit: Callabl
 def _cell(col: Col, node) -> str:
     v = col.cell(node)
     if col.numeric and isinstance(v, int):
-        return f'<span class="num" title="{v:,}">{escape(human(v))}</span>'
+        return f'<span class="num" title="{v:,}">{escape((col.unit or human)(v))}</span>'
     return f'<span class="num">{escape(str(v))}</span>' if col.numeric else f'<span title="{escape(str(v))}">' \
         f'{escape(str(v))}</span>'
 
@@ -166,7 +167,8 @@ def table_html(cols: list[Col], roots: list, open_depth: int | None, indent: Cal
 
     visit(roots)
     out.append('<div class="row foot">' + "".join(
-        f'<span class="num" title="{c.total:,}">{escape(human(c.total))}</span>' if isinstance(c.total, int)
+        f'<span class="num" title="{c.total:,}">{escape((c.unit or human)(c.total))}</span>'
+        if isinstance(c.total, int)
         else f"<span>{escape(str(c.total))}</span>" for c in cols) + "</div>")
     out.append("</div>")
     return "".join(out)
@@ -272,3 +274,82 @@ def report_html(source, view: str = "summary", dims=None, vars=None, dtype: str 
 
     graph = load_graph(source, dims=dims, vars=vars, max_layers=max_layers or DEFAULT_MAX_LAYERS)
     return report_page(graph, run_graph(graph, dtype), view)
+
+
+# --- pages of other reports (memory, cost): columns of per-layer figures ---------------------------
+
+
+class _Node:
+    """A row of a folded figures table: a layer or a group with the sums of its layers' figures."""
+
+    __slots__ = ("name", "label", "level", "layers", "vals", "children", "kind")
+
+    def __init__(self, name, label, level, layers, vals, children, kind):
+        self.name = name
+        self.label = label
+        self.level = level
+        self.layers = layers
+        self.vals = vals
+        self.children = children
+        self.kind = kind
+
+
+def fold_values(roots: list, values: dict, keys: list[str]) -> list[_Node]:
+    """The block tree ``roots`` with each node's figures ``keys``: a layer's from ``values[name]``,
+    a group's the sums of its layers'."""
+
+    def conv(n) -> _Node:
+        if n.kind == "layer":
+            return _Node(n.name, n.type, n.level, 1, values.get(n.name, {}), [], "layer")
+        kids = [conv(c) for c in n.children]
+        vals = {k: sum(c.vals.get(k, 0) or 0 for c in kids) for k in keys}
+        return _Node(n.name, n.label, n.level, n.layers, vals, kids, n.kind)
+
+    return [conv(r) for r in roots]
+
+
+def human_bytes(n) -> str:
+    if not isinstance(n, int):
+        return str(n)
+    for unit, scale in (("GB", 10**9), ("MB", 10**6), ("KB", 10**3)):
+        if n >= scale:
+            return f"{n / scale:.2f} {unit}"
+    return f"{n} B"
+
+
+def figures_page(graph, report, title: str, subtitle: str, columns: list[tuple[str, str, str]],
+                 values: dict, totals: dict, cards: list[Card], charts: list[tuple[str, str, str]],
+                 notes: list[str], max_nodes: int = 60) -> str:
+    """A page for per-layer figures other than the report's own (memory, cost): ``columns`` are
+    (header, key, kind) with kind ``bytes``, ``count`` or ``text``; ``values`` maps a layer name
+    to its figures; ``charts`` are (title, key, colour) bar charts per block."""
+    from ..graph.diagram import build_diagram
+    from ..graph.svg import to_svg
+    from ..tree import build_tree, readable_depth
+
+    keys = [k for _, k, kind in columns if kind != "text"]
+    kinds = {k: kind for _, k, kind in columns}
+    tree = build_tree(report.layers, report.inputs)
+    roots = fold_values(tree, values, keys)
+    open_depth = readable_depth(tree) if any(n.children for n in tree) else None
+    cols = [Col("Layer", lambda r: r.name), Col("Type", lambda r: r.label, False, "Total"),
+            Col("Layers", lambda r: r.layers, True, len(report.layers))]
+    for header, key, kind in columns:
+        cols.append(Col(header, (lambda k: lambda r: r.vals.get(k, ""))(key), kind != "text", totals.get(key, ""),
+                        human_bytes if kind == "bytes" else human))
+    units, _ = chart_units(tree)
+    unit_vals = {u.name: v for u, v in zip(units, fold_values(units, values, keys))}
+    chart_html = '<div class="charts">' + "".join(
+        bar_chart(ctitle + " per " + ("block" if any(u.kind != "layer" for u in units) else "layer"),
+                  [Bar(f"{u.name} ({u.label})" if u.kind != "layer" else u.name, unit_vals[u.name].vals.get(key, 0) or 0)
+                   for u in units], color, human_bytes if kinds[key] == "bytes" else human)
+        for ctitle, key, color in charts) + "</div>"
+    diagram = build_diagram(graph, report, max_nodes=max_nodes, tree=tree)
+    tools = ('<div class="tools"><button type="button" data-open="1">Expand all</button>'
+             '<button type="button" data-open="0">Collapse all</button></div>') if open_depth is not None else ""
+    note_html = "".join(f'<p class="note">{escape(n)}</p>' for n in notes)
+    sections = [("Where the bytes go" if any(kind == "bytes" for _, _, kind in columns) else "Per block",
+                 chart_html + note_html),
+                ("Layers", tools + table_html(cols, roots, open_depth)),
+                ("Graph", f'<div class="graphbox">{to_svg(diagram)}</div>')]
+    return page(title, subtitle, sections, cards)
