@@ -5,11 +5,12 @@ The library returns data; the command line (``layercalc.cli``) only renders it::
     import layercalc
     report = layercalc.analyze("specs/resnet18.yaml", dims={"B": 8})
     report.totals["params"]
+    layercalc.memory("specs/gpt2-small.yaml", precision="amp-bf16").totals["training_peak_bytes"]
 """
 
 __version__ = "0.1.0"
 
-__all__ = ["analyze", "Report", "SpecError", "__version__"]
+__all__ = ["analyze", "memory", "Report", "SpecError", "__version__"]
 
 
 def __getattr__(name):  # lazy: keep ``import layercalc`` cheap for the CLI
@@ -17,6 +18,10 @@ def __getattr__(name):  # lazy: keep ``import layercalc`` cheap for the CLI
         from .engine import analyze
 
         return analyze
+    if name in ("memory", "cost"):
+        from . import budget
+
+        return getattr(budget, name)
     if name == "Report":
         from .report import Report
 

@@ -57,6 +57,7 @@ _code("G007", "graph.dtype-mismatch", "error", "a layer gets an input of the wro
 _code("G008", "graph.arity", "error", "a layer gets the wrong number of inputs")
 _code("G009", "graph.bad-extra-output", "error", "a named extra output that the layer does not have")
 _code("G010", "graph.share-mismatch", "error", "`tie` or `share` between layers whose parameters differ")
+_code("G011", "graph.limit", "error", "blocks nest too deeply, or a tensor has too many dimensions")
 _code("G101", "symbolic.no-form", "error", "with --symbolic, a layer's arithmetic on a symbolic dim has no exact form",
       "A symbolic dim (--symbolic) reaches arithmetic that has no exact polynomial or floor form: a true "
       "division, a float factor, a size used as a divisor, or a gcd or slice that the check at a second point "
@@ -67,7 +68,6 @@ _code("G102", "symbolic.parameter-depends", "error", "with --symbolic, a paramet
 
 # --- lint: budgets (B) and style warnings (W) -------------------------------------
 # These are found by `layercalc lint` only (layercalc/lint/checks/), never by the engine.
-
 _code("B001", "budget.params", "error", "the spec has more parameters than its budget allows",
       "The total number of parameters (the `params` total of `layercalc summary`, shared weights counted "
       "once) is larger than `max-params`, set with `--max-params` or in `[tool.layercalc]` of pyproject.toml, "
@@ -191,6 +191,10 @@ _explain("G008", "A layer or block gets the wrong number of inputs: `Add` with o
          "a block with inputs [x, skip] given one. Fix: list one name per input in `from: [...]`.")
 _explain("G009", "`from: layer.NAME` selects an extra output that the layer does not have (LSTM has `h_n` and "
          "`c_n`, GRU and RNN `h_n`, MultiheadAttention `attn_weights`). Fix: select an existing extra output.")
+_explain("G011", "The spec goes beyond one of layercalc's limits, which keep every analysis small and fast: "
+         "blocks nested more than 32 deep (a block using a block using a block ...), or a tensor with more than "
+         "64 dimensions (PyTorch's own limit), declared as an input or produced by a layer. "
+         "Fix: flatten the nesting of blocks (`repeat` stacks copies without nesting), or use fewer dimensions.")
 _explain("G010", "`tie` or `share` links layers whose parameters differ: `tie` needs weights of the same shape, "
          "`share` an earlier, non-repeated entry of the same type (or block) whose parameters have the same "
          "shapes. Fix: link matching layers, or remove `tie`/`share`.")

@@ -21,18 +21,22 @@ from .layers.base import T
 from .layers.resolve import resolve_args
 from .report import LayerRow, Report
 from .spec.graph import DEFAULT_MAX_LAYERS, Graph, Node, expand
-from .spec.model import DTYPE_BYTES, DTYPES, FLOAT_DTYPES, parse_spec
+from .spec.model import DTYPE_BYTES, FLOAT_DTYPES, MAX_RANK, parse_spec
 from .spec.yamlload import load_yaml
 
-_INT_DTYPES = tuple(d for d in DTYPES if d not in FLOAT_DTYPES)
+#: the dtypes of indices: torch's embedding lookups take int32 and int64 only
+_INDEX_DTYPES = ("int32", "int64")
 
 
 def read_source(source, file: str | None = None) -> tuple[str, str]:
     """Return (text, file name) for a path, ``-`` (stdin), or YAML text."""
     import sys
 
+    # A path: a Path, or one line that names a file, ends in .yaml/.yml, or has no ':' (YAML text of one
+    # line that could be a spec is a flow mapping, with ':'; a mistyped path must say it cannot be read).
     if isinstance(source, Path) or (isinstance(source, str) and "\n" not in source and source != "-"
-                                   and (os.path.exists(source) or source.endswith((".yaml", ".yml")))):
+                                   and (":" not in source or os.path.exists(source)
+                                        or source.endswith((".yaml", ".yml")))):
         path = str(source)
         try:
             with open(path, "rb") as fh:
@@ -40,15 +44,22 @@ def read_source(source, file: str | None = None) -> tuple[str, str]:
         except OSError as exc:
             raise SpecError(Mark(file or path, 1, 1), f"cannot read the file: {exc.strerror or exc}",
                             "check the path", code="Y006") from None
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise SpecError(Mark(file or path, 1, 1), f"the file is not UTF-8 text (byte {exc.start})",
-                            "save it as UTF-8", code="Y006") from None
-        return text, file or path
+        return _decode(data, file or path), file or path
     if source == "-":
-        return sys.stdin.read(), file or "<stdin>"
+        stream = getattr(sys.stdin, "buffer", None)
+        if stream is None:  # a text stream put in place of stdin (tests, embedding applications)
+            return sys.stdin.read(MAX_READ + 1), file or "<stdin>"
+        return _decode(stream.read(MAX_READ + 1), file or "<stdin>"), file or "<stdin>"
     return source, file or "<string>"
+
+
+def _decode(data: bytes, file: str) -> str:
+    """The UTF-8 text of a file or of standard input, or a Y006 error."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SpecError(Mark(file, 1, 1), f"the {'input' if file == '<stdin>' else 'file'} is not UTF-8 text "
+                        f"(byte {exc.start})", "save it as UTF-8", code="Y006") from None
 
 
 MAX_READ = (1 << 20) + 16
@@ -106,10 +117,11 @@ def check_inputs(node: Node, rule, xs: list[T]) -> None:
             raise SpecError(node.input_marks[i] if i < len(node.input_marks) else node.mark,
                             f"{rule.type} '{node.name}' expects a floating-point input, got {x.dtype} ({node.inputs[i]})",
                             "declare the input with a float dtype, or feed this layer from an Embedding", code="G007")
-        if want == "int" and x.dtype not in _INT_DTYPES:
+        if want == "int" and x.dtype not in _INDEX_DTYPES:
             raise SpecError(node.input_marks[i] if i < len(node.input_marks) else node.mark,
-                            f"{rule.type} '{node.name}' expects integer indices, got a {x.dtype} input ({node.inputs[i]})",
-                            "declare the input with `dtype: int64`", code="G007")
+                            f"{rule.type} '{node.name}' expects integer indices (int64 or int32, as PyTorch), got a "
+                            f"{x.dtype} input ({node.inputs[i]})", "declare the input with `dtype: int64`",
+                            code="G007")
 
 
 def run_graph(graph: Graph, dtype: str = "float32", exact=int) -> Report:
@@ -122,9 +134,14 @@ def run_graph(graph: Graph, dtype: str = "float32", exact=int) -> Report:
     extras: dict[str, dict[str, T]] = {}
     rows: list[LayerRow] = []
     owners: dict[str, LayerRow] = {}
+    # a layer's output shape list is its consumers' input shape list too (one list, not one per row)
+    shape_lists: dict[tuple[str, str | None], list[int]] = {}
+    links: dict[str, dict[str, tuple[str, str]]] = {}  # node -> its parameter name -> (node, name) it reuses
+    frozen: list[Node] = []
     for i in spec.inputs:
         values[i.name] = T(i.shape, i.dtype)
         extras[i.name] = {}
+        shape_lists[(i.name, None)] = list(i.shape)
     for node in graph.nodes:
         rule = REGISTRY[node.type]
         xs = []
@@ -146,6 +163,12 @@ def run_graph(graph: Graph, dtype: str = "float32", exact=int) -> Report:
         out_dtype = out.dtype or (xs[0].dtype if xs else "float32")
         values[node.name] = T(tuple(out.shape), out_dtype)
         extras[node.name] = {k: (v if isinstance(v, T) else T(tuple(v), out_dtype)) for k, v in out.extras.items()}
+        for label, t in ((None, values[node.name]), *extras[node.name].items()):
+            if len(t.shape) > MAX_RANK:
+                raise SpecError(node.mark, f"{node.type} '{node.name}' makes a {len(t.shape)}-D "
+                                f"{'output' if label is None else 'output ' + repr(label)}, more than the limit of "
+                                f"{MAX_RANK} dimensions", f"use at most {MAX_RANK} dimensions (PyTorch's limit)",
+                                code="G011")
         params = dict(out.params)
         buffers = dict(out.buffers)
         shared = None
@@ -158,6 +181,7 @@ def run_graph(graph: Graph, dtype: str = "float32", exact=int) -> Report:
                                 code="G010")
             shared = node.share
             count_params, count_buffers = {}, {}
+            links[node.name] = {k: (node.share, k) for k in params}
         else:
             count_params, count_buffers = params, buffers
         if node.tie is not None:
@@ -170,10 +194,16 @@ def run_graph(graph: Graph, dtype: str = "float32", exact=int) -> Report:
                                 code="G010")
             shared = node.tie
             count_params = {k: v for k, v in count_params.items() if k != "weight"}
+            links.setdefault(node.name, {})["weight"] = (node.tie, "weight")
         n_params = sum(prod(s) for s in count_params.values())
+        out_list = shape_lists[(node.name, None)] = list(out.shape)
+        extra_lists = {k: list(v.shape) for k, v in extras[node.name].items()}
+        for k, v in extra_lists.items():
+            shape_lists[(node.name, k)] = v
+        in_lists = [shape_lists.get((src.node, src.extra)) or list(x.shape) for src, x in zip(node.inputs, xs)]
         row = LayerRow(
-            name=node.name, type=node.type, input_shapes=[list(x.shape) for x in xs], output_shape=list(out.shape),
-            extra_outputs={k: list(v.shape) for k, v in extras[node.name].items()},
+            name=node.name, type=node.type, input_shapes=in_lists, output_shape=out_list,
+            extra_outputs=extra_lists,
             params=n_params, trainable_params=n_params if node.trainable else 0,
             buffers=sum(prod(s) for s in count_buffers.values()), macs=exact(out.macs), flops=exact(out.flops),
             param_shapes=params, buffer_shapes=buffers, args=a.as_dict(), line=node.mark.line, shared=shared,
@@ -181,6 +211,10 @@ def run_graph(graph: Graph, dtype: str = "float32", exact=int) -> Report:
         )
         rows.append(row)
         owners[node.name] = row
+        if not node.trainable and node.name in links:
+            frozen.append(node)
+    if frozen:
+        _freeze_shared(frozen, links, owners)
     outputs = {}
     for src, mark, label in graph.outputs:
         if src.extra is None:
@@ -199,6 +233,28 @@ def run_graph(graph: Graph, dtype: str = "float32", exact=int) -> Report:
               "param_bytes": params * DTYPE_BYTES[dtype]}
     return Report(spec.name, spec.file, dict(spec.dims), {i.name: list(i.shape) for i in spec.inputs}, rows, outputs,
                   totals, dtype, {i.name: i.dtype for i in spec.inputs})
+
+
+def _freeze_shared(frozen: list[Node], links: dict, owners: dict) -> None:
+    """``trainable: false`` on a layer that reuses another's parameters (``tie``, ``share``) freezes the
+    shared tensors themselves, as ``module.requires_grad_(False)`` does in PyTorch: the owner's count of
+    trainable parameters loses them too."""
+
+    def root(name: str, pname: str) -> tuple[str, str]:
+        while pname in links.get(name, ()):
+            name, pname = links[name][pname]
+        return name, pname
+
+    lost: dict[str, set[str]] = {}
+    for node in frozen:
+        for pname in links[node.name]:
+            owner, oname = root(node.name, pname)
+            lost.setdefault(owner, set()).add(oname)
+    for owner, names in lost.items():
+        row = owners[owner]
+        if row.trainable_params:
+            own = links.get(owner, {})
+            row.trainable_params -= sum(prod(row.param_shapes[k]) for k in names if k not in own)
 
 
 def analyze(source, dims: dict | None = None, vars: dict | None = None, dtype: str = "float32",

@@ -58,9 +58,12 @@ def arg_schema(arg) -> dict:
         one = ({"type": "integer", **num_min} if kind == "ints" else {"type": "number", **num_min})
         item = {"anyOf": [one, _ref("expression")]}
         array = {"type": "array", "items": item, "minItems": 1}
+        options = [one, _ref("expression"), array]
         if arg.n is not None:
             array.update(minItems=arg.n, maxItems=arg.n)
-        options = [one, _ref("expression"), array]
+            if arg.one or arg.empty_null:  # [2] for every dimension, [] for null
+                short = dict(array, minItems=0 if arg.empty_null else 1, maxItems=1 if arg.one else 0)
+                options.append(short)
     elif kind == "shape":
         item = {"anyOf": [{"type": "integer", "minimum": -1}, _ref("expression")]}
         options = [{"type": "array", "items": item}]

@@ -554,7 +554,7 @@ ERROR_CASES = [
     ("Upsample", {"scale_factor": 0.2}, [[1, 3, 4]], "G003", "output size would be [0]"),
     ("Upsample", {"size": 4, "recompute_scale_factor": True}, [[1, 3, 4]], "S006", "not meaningful"),
     ("Upsample", {"size": 4, "mode": "cubic"}, [[1, 3, 4]], "S006", "not allowed"),
-    ("ZeroPad2d", {"padding": [1, 2]}, [[1, 3, 4]], "S006", "expected 4"),
+    ("ZeroPad2d", {"padding": [1, 2, 3]}, [[1, 3, 4]], "S006", "an even number"),  # [1, 2] pads the last dim
     ("ZeroPad2d", {"padding": 1}, [[4]], "G003", "at least 2 dimension"),
     ("ConstantPad1d", {"padding": [-3, -2], "value": 0}, [[2, 4]], "G003", "crops more"),
     ("ReflectionPad1d", {"padding": 3}, [[2, 3, 3]], "G003", "not smaller than"),

@@ -23,14 +23,20 @@ def register(app) -> None:
             typer.echo(flops_table_markdown(), nl=False)
             return
         if fmt == "json":
-            typer.echo(layers_json(type_name))
-            return
-        text = layer_help(type_name) if type_name else layer_list()
+            text = layers_json(type_name) if not type_name or type_name in _registry() else None
+        else:
+            text = layer_help(type_name) if type_name else layer_list()
         if text is None:
             from ..errors import did_you_mean
             from ..layers import REGISTRY
 
             hint = did_you_mean(type_name, REGISTRY)
-            fail(f"unknown layer type '{type_name}'" + (f"; {hint}" if hint else "")
-                 + ". Run `layercalc layers` for the list.", 2)
+            fail(f"unknown layer type '{type_name}'" + (f"; {hint}" if hint else ".")
+                 + " Run `layercalc layers` for the list.", 2)
         typer.echo(text)
+
+
+def _registry():
+    from ..layers import REGISTRY
+
+    return REGISTRY

@@ -55,6 +55,9 @@ def parse_pairs(items: Optional[List[str]], option: str, integer: bool) -> dict:
             raise typer.BadParameter(f"{name}={value!r}: expected {kind}", param_hint=option) from None
         if integer and out[name] < 1:
             raise typer.BadParameter(f"{name}={value}: a dim must be >= 1", param_hint=option)
+        if not abs(out[name]) <= 10**18:  # also refuses nan
+            raise typer.BadParameter(f"{name}={value}: expected a value up to 10**18 in absolute value",
+                                     param_hint=option)
     return out
 
 

@@ -5,7 +5,8 @@ import typer
 
 def register(app) -> None:
     @app.command()
-    def schema(indent: int = typer.Option(2, "--indent", min=0, help="Indentation of the JSON (0: one line).")):
+    def schema(indent: int = typer.Option(2, "--indent", min=0, max=16,
+                                    help="Indentation of the JSON, 0 to 16 spaces (0: one line).")):
         """JSON Schema (draft-07) of the spec format, for editors (yaml-language-server) and validators."""
         import json
 

@@ -80,6 +80,8 @@ class Arg(NamedTuple):
     ``None`` makes null a valid value; ``REQUIRED`` makes the argument required.
     ``nullable`` accepts null besides a non-null default (BatchNorm's momentum).
     ``infer`` marks arguments that follow from the input shape and may be omitted.
+    ``one`` (with ``n``) takes a one-element list for every dimension and ``empty_null`` an empty
+    list for null, as PyTorch's functions expand them.
     """
 
     name: str
@@ -91,6 +93,8 @@ class Arg(NamedTuple):
     infer: bool = False
     doc: str = ""
     nullable: bool = False  # null is a valid value even though the default is not null
+    one: bool = False  # a one-element list stands for every dimension (torch expands [2] to (2, 2))
+    empty_null: bool = False  # an empty list means null (a pooling `stride: []` is kernel_size)
 
     @property
     def required(self) -> bool:

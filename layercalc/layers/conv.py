@@ -33,22 +33,22 @@ def _conv_args(rank: int, transposed: bool) -> tuple[Arg, ...]:
         Arg("in_channels", "int", None, min=1, infer=True, doc="channels of the input (inferred)"),
         Arg("out_channels", "int", min=1, doc="channels of the output"),
         Arg("kernel_size", "ints", min=1, n=n, doc="window size: an int or one per spatial dimension"),
-        Arg("stride", "ints", 1, min=1, n=n, doc="step of the window"),
+        Arg("stride", "ints", 1, min=1, n=n, one=True, doc="step of the window"),
     )
     if transposed:
         return head + (
-            Arg("padding", "ints", 0, min=0, n=n, doc="dilation*(kernel_size-1)-padding zeros added to both sides"),
-            Arg("output_padding", "ints", 0, min=0, n=n,
+            Arg("padding", "ints", 0, min=0, n=n, one=True, doc="dilation*(kernel_size-1)-padding zeros added to both sides"),
+            Arg("output_padding", "ints", 0, min=0, n=n, one=True,
                 doc="extra size on one side of the output; smaller than stride or dilation"),
             Arg("groups", "int", 1, min=1, doc="blocked connections; divides in_channels and out_channels"),
             Arg("bias", "bool", True, doc="learn an additive bias"),
-            Arg("dilation", "ints", 1, min=1, n=n, doc="spacing between kernel elements"),
+            Arg("dilation", "ints", 1, min=1, n=n, one=True, doc="spacing between kernel elements"),
             Arg("padding_mode", "str", "zeros", choices=PADDING_MODES, doc="only 'zeros' for transposed convolutions"),
         )
     return head + (
-        Arg("padding", "ints", 0, choices=("same", "valid"), min=0, n=n,
+        Arg("padding", "ints", 0, choices=("same", "valid"), min=0, n=n, one=True,
             doc="zeros (or padding_mode values) added to both sides; 'same' needs stride 1"),
-        Arg("dilation", "ints", 1, min=1, n=n, doc="spacing between kernel elements"),
+        Arg("dilation", "ints", 1, min=1, n=n, one=True, doc="spacing between kernel elements"),
         Arg("groups", "int", 1, min=1, doc="blocked connections; divides in_channels and out_channels"),
         Arg("bias", "bool", True, doc="learn an additive bias"),
         Arg("padding_mode", "str", "zeros", choices=PADDING_MODES, doc="how the padding is filled"),

@@ -1,7 +1,8 @@
 """Layer rules of the embedding family: ``Embedding`` and ``EmbeddingBag``.
 
-Both take integer indices (``dtype: int64`` or another integer dtype on the
-input; a float input is refused by the engine with G007) and return float32
+Both take integer indices (``dtype: int64`` or ``int32`` on the input, the two
+index dtypes of PyTorch's lookups; any other dtype is refused by the engine with
+G007) and return float32
 vectors. A lookup is not arithmetic: no MACs, and no FLOPs unless ``max_norm``
 renormalizes the rows looked up or a bag reduces its rows.
 """

@@ -31,16 +31,17 @@ from .base import Arg, Out, Rule, T, numel
 from .registry import register
 
 
-def _kernel(n: int) -> Arg:
-    return Arg("kernel_size", "ints", min=1, n=n, doc="window size: an int or one per spatial dimension")
+def _kernel(n: int, one: bool = True) -> Arg:
+    return Arg("kernel_size", "ints", min=1, n=n, one=one, doc="window size: an int or one per spatial dimension")
 
 
 def _stride(n: int) -> Arg:
-    return Arg("stride", "ints", None, min=1, n=n, doc="step of the window; null: kernel_size")
+    return Arg("stride", "ints", None, min=1, n=n, one=True, empty_null=True,
+               doc="step of the window; null (or []): kernel_size")
 
 
 def _padding(n: int) -> Arg:
-    return Arg("padding", "ints", 0, min=0, n=n, doc="implicit padding on both sides, at most kernel_size/2")
+    return Arg("padding", "ints", 0, min=0, n=n, one=True, doc="implicit padding on both sides, at most kernel_size/2")
 
 
 _CEIL_MODE = Arg("ceil_mode", "bool", False, doc="ceil instead of floor for the output length")
@@ -107,7 +108,7 @@ class _MaxPoolNd(_WindowPoolNd):
     @classmethod
     def schema(cls, rank):
         return (_kernel(rank), _stride(rank), _padding(rank),
-                Arg("dilation", "ints", 1, min=1, n=rank, doc="spacing between window elements"),
+                Arg("dilation", "ints", 1, min=1, n=rank, one=True, doc="spacing between window elements"),
                 _RETURN_INDICES, _CEIL_MODE)
 
     def forward(self, a, xs):
@@ -237,7 +238,8 @@ class _LPPoolNd(_WindowPoolNd):
     @classmethod
     def schema(cls, rank):
         # torch.nn.LPPool1d multiplies by kernel_size, so it takes a single int there
-        kernel = Arg("kernel_size", "int", min=1, doc="window size") if rank == 1 else _kernel(rank)
+        # (and LPPool2d/3d unpack it into exactly 2 or 3 sizes: no one-element list)
+        kernel = Arg("kernel_size", "int", min=1, doc="window size") if rank == 1 else _kernel(rank, one=False)
         return (Arg("norm_type", "float", doc="the power p (inf: max pooling of |x|); not 0"),
                 kernel, _stride(rank), _CEIL_MODE)
 

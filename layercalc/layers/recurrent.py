@@ -138,7 +138,7 @@ class _Sequence(Rule):
     extra_outputs = ("h_n",)
 
     def check(self, a) -> None:
-        if a.dropout > 1:
+        if not 0 <= a.dropout <= 1:  # also nan, which torch refuses
             raise LayerError(f"dropout={a.dropout:g} is not a probability", "use a dropout between 0 and 1",
                              arg="dropout", code="S006")
 

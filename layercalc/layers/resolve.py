@@ -94,6 +94,10 @@ def resolve_value(arg: Arg, raw, env: dict, mark: Mark, ctx: str, item_marks=Non
         one = _float if kind == "floats" else _int
         if isinstance(raw, list):
             marks = getattr(raw, "imarks", None) or [mark] * len(raw)
+            if not raw and arg.empty_null:
+                return None
+            if arg.n is not None and len(raw) == 1 and arg.one:  # torch expands [2] to (2, 2)
+                return (one(raw[0], env, marks[0], ctx, arg),) * arg.n
             if arg.n is not None and len(raw) != arg.n:
                 raise SpecError(mark, f"{ctx}: {arg.name} has {len(raw)} values, expected {arg.n} (or a single number)",
                                 f"give {arg.n} values, one per spatial dimension", code="S006")

@@ -155,11 +155,13 @@ def norm_dims(dims, rank: int, arg: str = "dim") -> tuple[int, ...]:
     """Several dimension indices made non-negative (0-D tensors wrapped as by :func:`wrap_dim`);
     naming one dimension twice is an error, as in PyTorch."""
     out: list[int] = []
+    seen: set[int] = set()
     for dim in dims:
         d = wrap_dim(dim, rank, arg)
-        if d in out:
+        if d in seen:
             raise LayerError(f"{arg}={list(dims)} names dimension {d} more than once",
                              "list each dimension once", arg=arg, code="S006")
+        seen.add(d)
         out.append(d)
     return tuple(out)
 

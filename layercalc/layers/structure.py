@@ -536,7 +536,7 @@ class Mean(_Structure):
         dims = (a.dim,) if isinstance(a.dim, int) else a.dim
         if not dims:  # null, or torch's empty list: every dimension
             dims = tuple(range(x.rank))
-        dims = shapes.norm_dims(dims, x.rank)
+        dims = frozenset(shapes.norm_dims(dims, x.rank))
         if a.keepdim:
             shape = tuple(1 if i in dims else s for i, s in enumerate(x.shape))
         else:
@@ -679,13 +679,43 @@ class _PadNd(_Movement):
     rank: ClassVar[int] = 0
     args = (_PADDING,)
 
-    def padded(self, x: T, a, length_fn) -> Out:
-        """Pad the last ``rank`` dimensions of ``x`` with ``length_fn(length, before, after, where)``."""
-        pairs = shapes.pad_pairs(a.padding, self.rank)
-        first = x.rank - self.rank
+    def n_padded(self, a) -> int:
+        """How many trailing dimensions are padded: ``rank`` for an int; for a list, as ``F.pad`` reads it,
+        one dimension per two values, whatever the module's name (ZeroPad2d([1, 1]) pads the last only)."""
+        if isinstance(a.padding, int):
+            return self.rank
+        if len(a.padding) % 2:
+            raise LayerError(f"padding has {len(a.padding)} values, expected an even number (two per padded "
+                             "dimension, starting with the last) or a single int",
+                             "give two values per padded dimension", arg="padding", code="S006")
+        return len(a.padding) // 2
+
+    def padded(self, x: T, a, length_fn, n: int | None = None) -> Out:
+        """Pad the last ``n`` dimensions of ``x`` with ``length_fn(length, before, after, where)``."""
+        n = self.n_padded(a) if n is None else n
+        pairs = shapes.pad_pairs(a.padding, n) if n else ()
+        first = x.rank - n
         out = tuple(length_fn(x.shape[first + i], before, after, f"dimension {first + i} of the input {list(x.shape)}")
                     for i, (before, after) in enumerate(pairs))
         return Out(x.shape[:first] + out)
+
+    def edge_rank(self, x: T, a, nonempty: bool = True) -> int:
+        """Non-constant padding (reflect, replicate, circular) as ``F.pad`` takes it: 1 to 3 padded
+        dimensions, of a (C, *spatial) or (N, C, *spatial) input (every size but N at least 1 if ``nonempty``)."""
+        n = self.n_padded(a)
+        if n == self.rank:
+            if nonempty:
+                shapes.channels_first(x.shape, n, self.type)
+            return n
+        if not 1 <= n <= 3 or x.rank not in (n + 1, n + 2):
+            raise LayerError(f"{self.type} with {2 * n} padding values pads {n} dimension(s), which PyTorch "
+                             f"supports for a {n + 1}-D or {n + 2}-D input only (1 to 3 padded dimensions), "
+                             f"got a {x.rank}-D input of shape {list(x.shape)}",
+                             f"give {2 * (x.rank - 1)} or {2 * (x.rank - 2)} padding values" if 2 <= x.rank <= 5
+                             else "check the previous layer's output shape (`layercalc shape`)", arg="padding")
+        if nonempty:
+            shapes.channels_first(x.shape, n, self.type)
+        return n
 
 
 class _ConstantPadNd(_PadNd):
@@ -693,12 +723,13 @@ class _ConstantPadNd(_PadNd):
 
     def forward(self, a, xs):
         x = xs[0]
-        if x.rank < self.rank:
-            raise LayerError(f"{self.type} pads the last {self.rank} dimension(s), so it needs an input of at least "
-                             f"{self.rank} dimension(s), got a {x.rank}-D input of shape {list(x.shape)}",
+        n = self.n_padded(a)
+        if x.rank < n:
+            raise LayerError(f"{self.type} pads the last {n} dimension(s), so it needs an input of at least "
+                             f"{n} dimension(s), got a {x.rank}-D input of shape {list(x.shape)}",
                              f"use ConstantPad{x.rank}d, or add dimensions" if 1 <= x.rank <= 3 else
                              "check the previous layer's output shape (`layercalc shape`)")
-        return self.padded(x, a, shapes.constant_pad_len)
+        return self.padded(x, a, shapes.constant_pad_len, n)
 
 
 class _ZeroPadNd(_ConstantPadNd):
@@ -712,8 +743,8 @@ class _EdgePadNd(_PadNd):
 
     def forward(self, a, xs):
         x = xs[0]
-        shapes.channels_first(x.shape, self.rank, self.type)
-        return self.padded(x, a, lambda n, b, e, where: shapes.reflect_pad_len(n, b, e, where, self.reflect))
+        n = self.edge_rank(x, a)
+        return self.padded(x, a, lambda k, b, e, where: shapes.reflect_pad_len(k, b, e, where, self.reflect), n)
 
 
 class _ReflectionPadNd(_EdgePadNd):
@@ -732,7 +763,7 @@ class _CircularPadNd(_PadNd):
                              f"{self.rank + 2}-D {shapes.layout(self.rank)} input, got a {x.rank}-D input of shape "
                              f"{list(x.shape)}", f"use CircularPad{x.rank - 2}d" if 3 <= x.rank <= 5 else
                              "check the previous layer's output shape (`layercalc shape`)")
-        return self.padded(x, a, shapes.circular_pad_len)
+        return self.padded(x, a, shapes.circular_pad_len, self.edge_rank(x, a, nonempty=False))
 
 
 def _pad_doc(rank: int, kind: str) -> str:

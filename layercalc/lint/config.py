@@ -53,6 +53,8 @@ class ConfigError(Exception):
 
 # --- quantities ------------------------------------------------------------------
 
+#: the largest budget (a larger one could never fail; beyond it, a number is a mistake)
+MAX_BUDGET = 10**30
 _QTY = re.compile(r"^(\d+(?:\.\d*)?|\.\d+)(?:[eE]([+-]?\d+))?\s*([KMGTkmgt]i?)?[Bb]?$")
 _SCALE = {"k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12, "ki": 2**10, "mi": 2**20, "gi": 2**30, "ti": 2**40}
 
@@ -61,12 +63,18 @@ def parse_quantity(value, what: str) -> int:
     """An integer budget from 12000000, "12M", "1.5G", "100MiB" or "4.5e9"."""
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise ConfigError(f"{what}: expected a number such as 25000000 or \"25M\", got {value!r}")
+    too_large = f"{what}: the budget is larger than 10**30; write e.g. 25000000, 25M, 1.5G or 100MiB"
     if isinstance(value, str):
         text = value.strip().replace("_", "").replace(",", "")
+        if len(text) > 64:
+            raise ConfigError(f"{what}: {value[:40]!r}... is {len(value)} characters long; write e.g. 25000000, "
+                              "25M, 1.5G or 100MiB")
         m = _QTY.match(text)
         if not m:
             raise ConfigError(f"{what}: {value!r} is not a number; write e.g. 25000000, 25M, 1.5G or 100MiB")
         mantissa, exp, suffix = m.groups()
+        if abs(int(exp or 0)) > 60:
+            raise ConfigError(too_large if int(exp) > 0 else f"{what}: {value!r} is not a whole number")
         from fractions import Fraction
 
         number = Fraction(mantissa) * Fraction(10) ** int(exp or 0) * _SCALE.get((suffix or "").lower(), 1)
@@ -74,9 +82,13 @@ def parse_quantity(value, what: str) -> int:
             raise ConfigError(f"{what}: {value!r} is not a whole number")
         value = int(number)
     elif isinstance(value, float):
-        if not value.is_integer():
+        if not value.is_integer():  # also nan and inf
             raise ConfigError(f"{what}: {value!r} is not a whole number")
+        if abs(value) > MAX_BUDGET:
+            raise ConfigError(too_large)
         value = int(value)
+    if value > MAX_BUDGET:
+        raise ConfigError(too_large)
     if value < 0:
         raise ConfigError(f"{what}: {value} is negative; a budget is a number >= 0")
     return value
@@ -282,8 +294,6 @@ def read_table(path: str, warn) -> dict | None:
             data = fh.read()
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read it: {exc.strerror or exc}") from None
-    if b"tool.layercalc" not in data and b"[tool]" not in data:
-        return None  # no table for us: no need for a TOML parser
     try:
         import tomllib
     except ImportError:  # Python 3.10
@@ -294,10 +304,13 @@ def read_table(path: str, warn) -> dict | None:
                  f"installed, so [tool.layercalc] in {path} is ignored; pass the budgets as options (--max-params ...) "
                  "or install tomli")
             return None
+    # Parse, then look: [tool."layercalc"], [tool . layercalc] and inline tables are the same table.
     try:
         doc = tomllib.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except (ValueError, RecursionError, MemoryError) as exc:  # an integer of thousands of digits, deep nesting
+        raise ConfigError(f"{path}: cannot be read as TOML: {type(exc).__name__}: {str(exc)[:200]}") from None
     tool = doc.get("tool")
     if not isinstance(tool, dict) or "layercalc" not in tool:
         return None

@@ -5,7 +5,8 @@ integer and float literals, names (vars, dims, block params), ``+ - * / // %
 **``, unary minus and plus, parentheses, and the functions ``min max ceil
 floor round``. It is parsed with :mod:`ast` and evaluated by a whitelist walk:
 nothing is ever passed to ``eval``. Bounds: 200 characters, exponents up to
-64 in absolute value, and results up to 10**18 in absolute value.
+64 in absolute value, and results up to 10**18 in absolute value. Results are
+real: a negative base to a fractional power (a complex number) is refused.
 
 Integer arithmetic stays exact (Python ints); ``/`` gives a float, ``//`` an
 int. ``ceil``, ``floor`` and ``round`` return ints.
@@ -60,6 +61,8 @@ _cache: dict[str, ast.AST] = {}
 
 
 def _check(value):
+    if isinstance(value, complex):
+        raise ExprError("the result is a complex number (a negative base to a fractional power)")
     if isinstance(value, float):
         if not math.isfinite(value):
             raise ExprError("the result is not a finite number")
@@ -124,7 +127,8 @@ def _eval(node, env, depth):
         from ..errors import did_you_mean
 
         hint = did_you_mean(node.id, env)
-        known = f" (known names: {', '.join(sorted(env))})" if env else ""
+        names = sorted(env)
+        known = f" (known names: {', '.join(names[:20])}{', ...' if len(names) > 20 else ''})" if env else ""
         raise ExprError(f"the name '{node.id}' is not defined{known}" + (f"; {hint}" if hint else ""))
     if isinstance(node, ast.BinOp):
         op = _BINOPS.get(type(node.op))
@@ -137,6 +141,8 @@ def _eval(node, env, depth):
                 raise ExprError(f"the exponent {right} is larger than {MAX_EXPONENT}")
             if abs(left) > 1 and abs(right) * math.log2(abs(left)) > 62:
                 raise ExprError(f"{left} ** {right} is larger than 10**18")
+            if left < 0 and not float(right).is_integer():
+                raise ExprError(f"({left}) ** {right} is a complex number (a negative base to a fractional power)")
         return _check(op(left, right))
     if isinstance(node, ast.UnaryOp):
         if isinstance(node.op, ast.USub):

@@ -14,11 +14,12 @@ layers back into blocks without parsing names.
 from __future__ import annotations
 
 import re
+from collections import ChainMap
 from typing import NamedTuple
 
 from ..errors import Mark, SpecError, did_you_mean
 from .expr import FUNCTION_NAMES
-from .model import BlockDef, Entry, Ref, Spec, eval_int, eval_value, type_name
+from .model import MAX_BLOCK_DEPTH, BlockDef, Entry, Ref, Spec, eval_int, eval_value, type_name
 from .yamlload import YMap
 
 DEFAULT_MAX_LAYERS = 100_000
@@ -204,6 +205,11 @@ class _Expander:
                     raise SpecError(entry.share.mark, f"`share` names '{entry.share.name}', {what}; expected an earlier "
                                     f"{entry.type} that is not repeated", "name an earlier entry of the same type",
                                     code="G010")
+            for ref, key in ((entry.share, "share"), (entry.tie, "tie")):
+                if ref is not None and ref.extra is not None:
+                    raise SpecError(ref.mark, f"`{key}` names '{ref.name}.{ref.extra}', an output; `{key}` takes "
+                                    "the name of a layer" + (" or block instance" if key == "share" else ""),
+                                    f"write `{key}: {ref.name}`", code="G010")
             if entry.tie is not None:
                 tie = self.lookup(scope, entry.tie, "`tie`")
                 if tie.kind != "layer" or tie.repeated:
@@ -253,6 +259,11 @@ class _Expander:
             chain = " -> ".join(stack + (block.name,))
             raise SpecError(entry.mark, f"block '{block.name}' uses itself ({chain})",
                             "remove the recursive use; repeat a block with `repeat` instead", code="G005")
+        if len(stack) >= MAX_BLOCK_DEPTH:
+            chain = " -> ".join(stack[:3] + ("...",) + stack[-2:] + (block.name,))
+            raise SpecError(entry.mark, f"blocks nest {len(stack) + 1} deep here ({chain}), more than the limit of "
+                            f"{MAX_BLOCK_DEPTH}", "use fewer levels of blocks in blocks; `repeat` stacks copies "
+                            "without nesting", code="G011")
         benv = self.block_env(block, entry, env)
         if len(ins) != len(block.inputs):
             raise SpecError(entry.from_mark or entry.mark,
@@ -307,7 +318,10 @@ class _Expander:
                 hint = did_you_mean(str(key), block.params)
                 raise SpecError(args.kmarks[key], f"block '{block.name}' has no param '{key}'" + (f"; {hint}" if hint else ""),
                                 f"its params are: {', '.join(block.params) or '(none)'}", code="S005")
-        benv = dict(self.spec.env)
+        # The block's scope: its params over the spec's dims and vars, shared rather than copied (every layer
+        # keeps its scope, and a spec of 1,000 vars and 100,000 layers must not hold 100,000 copies).
+        params: dict = {}
+        benv = ChainMap(params, self.spec.env)
         for p in block.params:
             if p in args:
                 value = args[p]
@@ -331,7 +345,7 @@ class _Expander:
                     value = eval_value(default, benv, block.params.vmarks[p], f"the default of param '{p}'")
                 else:
                     value = default
-            benv[p] = value
+            params[p] = value
         return benv
 
 

@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 from ..dtypes import DTYPE_ALIASES, DTYPE_BYTES, DTYPES, FLOAT_DTYPES  # noqa: F401 - re-exported
 from ..errors import Mark, SpecError, did_you_mean
-from .expr import FUNCTION_NAMES, ExprError, evaluate
+from .expr import FUNCTION_NAMES, MAX_ABS, ExprError, evaluate
 from .yamlload import YMap, YSeq
 
 FORMAT_VERSION = 1
@@ -20,6 +20,10 @@ TOP_KEYS = ("layercalc", "name", "dims", "vars", "inputs", "blocks", "layers", "
 META_KEYS = ("name", "from", "repeat", "trainable", "tie", "share")
 BLOCK_KEYS = ("params", "inputs", "layers", "output")
 NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+#: limits on what a spec may declare (each refused with a located error beyond it; docs/spec-format.md 5.1)
+MAX_NAMES = 10_000  # dims and vars together
+MAX_RANK = 64  # dimensions of a tensor, as torch's reductions allow
+MAX_BLOCK_DEPTH = 32  # blocks inside blocks
 
 
 # Records are NamedTuples or plain classes rather than dataclasses: building a
@@ -108,8 +112,16 @@ def eval_value(value, env: dict, mark: Mark, what: str):
     if isinstance(value, bool) or value is None or isinstance(value, (list, dict)):
         raise SpecError(mark, f"{what} is {type_name(value)} ({value!r}), expected a number or an expression",
                         "write a number such as 64 or an expression such as 4 * w", code="S003")
-    if isinstance(value, (int, float)):
+    if isinstance(value, int):
+        if type(value) is int and not -MAX_ABS <= value <= MAX_ABS:  # (a symbolic size, a subclass, is not held)
+            raise SpecError(mark, f"{what} is larger than 10**18 in absolute value", "write a smaller number",
+                            code="S006")
         return value
+    if isinstance(value, float):
+        return value
+    if not isinstance(value, str):
+        raise SpecError(mark, f"{what} is {type_name(value)}, expected a number or an expression",
+                        "write a number such as 64 or an expression such as 4 * w", code="S003")
     try:
         return evaluate(value, env)
     except ExprError as exc:
@@ -220,6 +232,9 @@ def parse_layers(value, mark: Mark, where: str) -> list[Entry]:
 
 def _eval_names(section: YMap, env: dict, what: str, overrides: dict, is_dim: bool) -> dict:
     out = {}
+    if len(env) + len(section) > MAX_NAMES:
+        raise SpecError(section.mark, f"the spec declares {len(env) + len(section)} dims and vars, more than the limit "
+                        f"of {MAX_NAMES}", "compute the values in fewer names", code="S006")
     for key in section:
         kmark = section.kmarks[key]
         _check_name(key, kmark, f"the {what} name")
@@ -228,7 +243,7 @@ def _eval_names(section: YMap, env: dict, what: str, overrides: dict, is_dim: bo
         if key in env:
             raise SpecError(kmark, f"the {what} '{key}' is already defined", "give it another name", code="S009")
         if key in overrides:
-            value = overrides[key]
+            value = _check_override(overrides[key], key, what, section.vmarks[key], is_dim)
         elif is_dim:
             value = eval_int(section[key], env, section.vmarks[key], f"the dim '{key}'", minimum=1)
         else:
@@ -236,6 +251,25 @@ def _eval_names(section: YMap, env: dict, what: str, overrides: dict, is_dim: bo
         env[key] = value
         out[key] = value
     return out
+
+
+def _check_override(value, key: str, what: str, mark: Mark, is_dim: bool):
+    """A --dim/--var value, held to the limits of a value written in the spec."""
+    import math
+
+    if not isinstance(value, bool) and isinstance(value, (int, float)) and type(value) not in (int, float):
+        return value  # a symbolic size (layercalc.symbolic) is its own check
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or (is_dim and not isinstance(value, int)):
+        raise SpecError(mark, f"--{what} {key}={value!r} is not {'an integer' if is_dim else 'a number'}",
+                        f"give --{what} {key} a number", code="S003")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise SpecError(mark, f"--{what} {key}={value!r} is not a finite number", f"give --{what} {key} a number",
+                        code="S006")
+    if abs(value) > MAX_ABS or (is_dim and value < 1):
+        raise SpecError(mark, f"--{what} {key}={value!r} is out of range; expected "
+                        + ("an integer from 1 to 10**18" if is_dim else "a number up to 10**18 in absolute value"),
+                        "give a smaller value", code="S006")
+    return value
 
 
 def _parse_inputs(value, mark: Mark, env: dict) -> list[InputDef]:
@@ -264,6 +298,9 @@ def _parse_inputs(value, mark: Mark, env: dict) -> list[InputDef]:
             vmark = v.vmarks["shape"]
             v = v["shape"]
         _expect(v, YSeq, vmark, f"the shape of input '{key}'", "write a list such as [B, 3, 32, 32]")
+        if len(v) > MAX_RANK:
+            raise SpecError(vmark, f"input '{key}' has {len(v)} dimensions, more than the limit of {MAX_RANK}",
+                            f"use at most {MAX_RANK} dimensions (PyTorch's limit)", code="G011")
         shape = tuple(eval_int(d, env, m, f"dimension {i} of input '{key}'", minimum=1)
                       for i, (d, m) in enumerate(zip(v, v.imarks)))
         out.append(InputDef(key, shape, dtype, kmark))

@@ -10,7 +10,8 @@ remembers where it, its keys and its items stand in the file:
 * scalars -- plain ``str``/``int``/``float``/``bool``/``None``.
 
 Rejected, each with a ``file:line:col`` error: anchors, aliases and merge
-keys, duplicate keys, explicit tags, files over 1 MiB, and YAML syntax errors.
+keys, duplicate keys, explicit tags, files over 1 MiB, integer literals larger
+than 10**18 in absolute value, and YAML syntax errors.
 """
 
 from __future__ import annotations
@@ -30,6 +31,18 @@ _STD = "tag:yaml.org,2002:"
 _INT = _STD + "int"
 _BOOL = _STD + "bool"
 _SCALAR_TAGS = {_STD + t for t in ("str", "int", "float", "bool", "null")}
+
+
+#: an integer literal longer than this cannot be at most 10**18 (digits, sign, underscores of YAML 1.1)
+MAX_INT_CHARS = 40
+MAX_INT = 10**18
+
+
+def _small_int(value: int, node, file: str) -> int:
+    if -MAX_INT <= value <= MAX_INT:
+        return value
+    raise SpecError(_mark(file, node.start_mark), f"the integer {node.value[:30]}{'...' if len(node.value) > 30 else ''} "
+                    "is larger than 10**18 in absolute value", "write a smaller number", code="S006")
 
 
 class YMap(dict):
@@ -79,12 +92,20 @@ class _Converter:
         if tag == _STD + "null":
             return None
         value = node.value
-        if tag == _INT and value.isascii() and value.isdigit() and (value[0] != "0" or len(value) == 1):
-            return int(value)  # the common case, without the constructor's YAML 1.1 forms
+        if tag == _INT:
+            if len(value) > MAX_INT_CHARS:
+                raise SpecError(_mark(self.file, node.start_mark),
+                                f"the integer literal has {len(value)} characters; layercalc takes integers up to "
+                                "10**18 in absolute value", "write a smaller number", code="S006")
+            if value.isascii() and value.isdigit() and (value[0] != "0" or len(value) == 1):
+                return _small_int(int(value), node, self.file)  # the common case, without YAML 1.1's forms
         if tag == _BOOL and value.lower() in self.constructor.bool_values:
             return self.constructor.bool_values[value.lower()]
         try:
-            return self.constructor.construct_object(node)
+            result = self.constructor.construct_object(node)
+            if tag == _INT and isinstance(result, int):
+                return _small_int(result, node, self.file)
+            return result
         except (ValueError, KeyError, IndexError, TypeError, OverflowError):  # `!!int abc`, `!!bool maybe`, `!!float ""`
             raise SpecError(_mark(self.file, node.start_mark),
                             f"the value {value!r} is not a valid {tag.rsplit(':', 1)[-1]}",

@@ -1,0 +1,81 @@
+"""Memory and compute budgets of a spec: ``memory()`` (bytes for inference and training) and ``cost()``
+(forward, backward and training MACs and FLOPs). Conventions: docs/memory.md."""
+
+from __future__ import annotations
+
+from .analysis import ATTENTION, DEVICES, FIELDS, Options, analyze_memory
+from .tables import OPTIMIZERS, PRECISIONS
+
+
+class MemoryReport:
+    """The report of section 4 with byte counts on every row and in the totals (``to_dict`` is the JSON)."""
+
+    def __init__(self, report, rows: list[dict], totals: dict, breakdown: dict, options: Options):
+        self.report = report
+        self.rows = rows
+        self.totals = totals
+        self.breakdown = breakdown
+        self.options = options
+
+    @property
+    def layers(self):
+        return self.report.layers
+
+    def tree(self):
+        return self.report.tree()
+
+    def with_dict(self, d: dict):
+        """A view of this report whose ``to_dict`` is ``d`` (for the JSON renderer)."""
+        view = MemoryReport(self.report, self.rows, self.totals, self.breakdown, self.options)
+        view.to_dict = lambda: d
+        return view
+
+    def to_dict(self) -> dict:
+        d = self.report.to_dict()
+        for row, extra in zip(d["layers"], self.rows):
+            row.update({k: extra[k] for k in FIELDS})
+        d["totals"] = dict(d["totals"])
+        d["totals"].update({k: self.totals[k] for k in FIELDS})
+        d["totals"]["master_weight_bytes"] = self.totals["master_weight_bytes"]
+        d["memory"] = {"optimizer": self.options.optimizer, "precision": self.options.precision,
+                       "device": self.options.device, "attention": self.options.attention,
+                       "checkpoint": list(self.options.checkpoint), "breakdown": self.breakdown}
+        return d
+
+
+def _load(source, dims, vars, max_layers, file):
+    from ..engine import _no_gc, load_graph, run_graph
+    from ..spec.graph import DEFAULT_MAX_LAYERS
+
+    with _no_gc():
+        graph = load_graph(source, dims=dims, vars=vars, max_layers=max_layers or DEFAULT_MAX_LAYERS, file=file)
+        return graph, run_graph(graph)
+
+
+def memory(source, dims: dict | None = None, vars: dict | None = None, optimizer: str = "adamw",
+           precision: str = "fp32", device: str = "cuda", attention: str = "math", checkpoint=(),
+           max_layers: int | None = None, file: str | None = None) -> MemoryReport:
+    """Bytes of a spec for inference and training (see docs/memory.md).
+
+    Raises ValueError for an unknown optimizer, precision, device or attention kernel, SpecError for
+    an invalid spec.
+    """
+    opts = Options(optimizer, precision, device, attention, checkpoint)
+    graph, report = _load(source, dims, vars, max_layers, file)
+    check_checkpoint(report, opts.checkpoint)
+    out = analyze_memory(graph, report, opts)
+    return MemoryReport(report, out["rows"], out["totals"], out["breakdown"], opts)
+
+
+def check_checkpoint(report, patterns) -> None:
+    """Every --checkpoint name must be ``all`` or name a block instance (or repeated block) of the spec."""
+    for p in patterns:
+        if p == "all":
+            continue
+        if not any(r.name.startswith(p + ".") for r in report.layers):
+            blocks = sorted({r.name.split(".")[0] for r in report.layers if "." in r.name})
+            raise ValueError(f"--checkpoint {p!r} names no block instance of the spec; expected 'all' or one of "
+                             f"{', '.join(blocks) or '(the spec has no blocks)'}")
+
+
+__all__ = ["memory", "MemoryReport", "OPTIMIZERS", "PRECISIONS", "DEVICES", "ATTENTION"]

@@ -1,0 +1,327 @@
+"""Memory of a spec for inference and training: weights, buffers, gradients, optimizer state, saved
+activations, live activations and the KV cache, per layer and in total.
+
+Plain integer arithmetic over the report's shapes and arguments; the conventions are in
+``saved.py`` (what autograd keeps, per type) and ``tables.py`` (bytes per precision, optimizer state),
+and documented in docs/memory.md.
+"""
+
+from __future__ import annotations
+
+from math import prod
+
+from ..spec.model import DTYPE_BYTES
+from .saved import SAVED, VIEWS
+from .tables import INT_BUFFERS, OPTIMIZERS, PRECISIONS, optimizer_bytes
+
+DEVICES = ("cuda", "cpu")
+#: Types whose output keeps the dtype of an integer input (the others make floating-point values).
+PASS_DTYPE = VIEWS | {"Concat", "Add", "Sub", "Mul", "Neg", "Abs"}
+ATTENTION = ("math", "flash")
+
+#: The byte counts of a row and of the totals, in the order of the JSON report.
+FIELDS = ("weight_bytes", "buffer_bytes", "gradient_bytes", "optimizer_bytes", "saved_activation_bytes",
+          "output_bytes", "inference_peak_bytes", "training_peak_bytes", "kv_cache_bytes")
+#: Fields whose total is the sum of the rows (the others are maxima over the run, or, for the rows,
+#: the memory in use while that layer runs).
+ADDITIVE = ("weight_bytes", "buffer_bytes", "gradient_bytes", "optimizer_bytes", "saved_activation_bytes",
+            "kv_cache_bytes", "master_weight_bytes")
+
+
+class Ctx:
+    """What a SAVED rule sees of one layer (see saved.py)."""
+
+    __slots__ = ("type", "args", "shapes", "numels", "in_storage", "out_shape", "out_numel", "out_bytes", "req", "w",
+                 "act", "stat", "mask", "sdpa", "flash", "rank_no_batch")
+
+    def shape(self, i):
+        return self.shapes[i]
+
+    def numel(self, i):
+        return self.numels[i]
+
+    def in_bytes(self, i):
+        return self.in_storage[i]
+
+
+def _rank_no_batch(t: str) -> int:
+    """The rank of an unbatched input of a 1d/2d/3d layer (Dropout2d: (C, H, W) is 3)."""
+    for n in (1, 2, 3):
+        if t.endswith(f"{n}d"):
+            return n + 1
+    return 0
+
+
+def _causal_kv(row) -> int:
+    """Elements of the KV cache of one causal self-attention layer (2 x B x T x kv_heads x head_dim)."""
+    a = row.args
+    t = row.type
+    s = row.input_shapes[0] if row.input_shapes else []
+    if t == "GroupedQueryAttention" and a.get("is_causal"):
+        heads = a["num_heads"]
+        kv = a["num_kv_heads"] or heads
+        hd = a["head_dim"] or a["embed_dim"] // heads
+        b, tt = (s[0], s[1]) if len(s) == 3 else (1, s[0])
+        return 2 * b * tt * kv * hd
+    if t == "MultiheadAttention" and a.get("is_causal") and len(row.input_shapes) == 1:
+        b, tt = ((s[0], s[1]) if a["batch_first"] else (s[1], s[0])) if len(s) == 3 else (1, s[0])
+        return 2 * b * tt * a["embed_dim"]
+    if t in ("TransformerEncoderLayer",) and a.get("is_causal"):
+        b, tt = ((s[0], s[1]) if a["batch_first"] else (s[1], s[0])) if len(s) == 3 else (1, s[0])
+        return 2 * b * tt * a["d_model"]
+    if t == "TransformerDecoderLayer" and a.get("tgt_is_causal"):
+        b, tt = ((s[0], s[1]) if a["batch_first"] else (s[1], s[0])) if len(s) == 3 else (1, s[0])
+        return 2 * b * tt * a["d_model"]
+    return 0
+
+
+def _transient(row, act: int, flash: bool) -> int:
+    """Bytes a layer holds inside itself while it runs at inference, beyond its inputs and output:
+    the attention kernels' projections and scores."""
+    t, a, s = row.type, row.args, row.input_shapes[0] if row.input_shapes else []
+    if t in ("MultiheadAttention", "TransformerEncoderLayer", "TransformerDecoderLayer", "GroupedQueryAttention"):
+        if t == "GroupedQueryAttention":
+            heads = a["num_heads"]
+            kv = a["num_kv_heads"] or heads
+            hd = a["head_dim"] or a["embed_dim"] // heads
+            b, tt = (s[0], s[1]) if len(s) == 3 else (1, s[0])
+            qkv = b * tt * hd * (heads + 2 * kv + 2 * heads * (kv != heads))
+        else:
+            e = a.get("embed_dim") or a.get("d_model")
+            heads = a.get("num_heads") or a.get("nhead")
+            first = a.get("batch_first")
+            b, tt = ((s[0], s[1]) if first else (s[1], s[0])) if len(s) == 3 else (1, s[0])
+            qkv = 3 * b * tt * e
+            if t != "MultiheadAttention":
+                qkv += b * tt * max(a.get("dim_feedforward", 0), e)
+        scores = b * heads * tt * (4 if flash else 2 * tt)
+        return (qkv + b * tt * (a.get("embed_dim") or a.get("d_model") or heads * hd)) * act + scores * act
+    if t == "ScaledDotProductAttention":
+        q, k = row.input_shapes[0], row.input_shapes[1]
+        return (prod(q[:-1]) * 4 if flash else 2 * prod(q[:-1]) * k[-2] * act)
+    return 0
+
+
+class Options:
+    """The choices of one memory analysis."""
+
+    def __init__(self, optimizer: str = "adamw", precision: str = "fp32", device: str = "cuda",
+                 attention: str = "math", checkpoint=()):
+        for value, choices, what in ((optimizer, OPTIMIZERS, "optimizer"), (precision, PRECISIONS, "precision"),
+                                     (device, DEVICES, "device"), (attention, ATTENTION, "attention")):
+            if value not in choices:
+                raise ValueError(f"unknown {what} {value!r}; expected one of {', '.join(choices)}")
+        self.optimizer, self.precision, self.device, self.attention = optimizer, precision, device, attention
+        self.checkpoint = tuple(checkpoint or ())
+
+
+def instance_of(name: str, patterns) -> str | None:
+    """The checkpointed block instance that layer ``name`` belongs to, or None.
+
+    A pattern is a block instance's name (``h.3``), a repeated block's name (``h``: each of its
+    instances ``h.0``, ``h.1``... separately) or ``all`` (every top-level block instance)."""
+    parts = name.split(".")
+    for p in patterns:
+        if p == "all":
+            if len(parts) < 2:
+                continue
+            head = parts[0]
+            return head + "." + parts[1] if parts[1].isdigit() and len(parts) > 2 else head
+        if name.startswith(p + "."):
+            rest = name[len(p) + 1:].split(".")
+            return p + "." + rest[0] if rest[0].isdigit() and len(rest) > 1 else p
+    return None
+
+
+def analyze_memory(graph, report, opts: Options) -> dict:
+    """Per-row byte counts and totals (see FIELDS), plus the breakdown."""
+    prec = PRECISIONS[opts.precision]
+    act = prec.act
+    cpu = opts.device == "cpu"
+    flash = opts.attention == "flash"
+    nodes = graph.nodes
+    rows = report.layers
+    n = len(rows)
+
+    # storages: value -> storage id; storage id -> bytes
+    storage_of: dict = {}
+    storage_bytes: dict = {}
+    value_bytes: dict = {}
+    elem: dict = {}
+    int_values: set = set()
+    req: dict = {}
+    for name, shape in report.inputs.items():
+        dt = report.input_dtypes.get(name, "float32")
+        size = prod(shape) * (act if dt.startswith(("float", "bfloat")) else DTYPE_BYTES[dt])
+        storage_of[(name, None)] = (name, None)
+        storage_bytes[(name, None)] = size
+        value_bytes[(name, None)] = size
+        elem[(name, None)] = size // max(prod(shape), 1)
+        if not dt.startswith(("float", "bfloat")):
+            int_values.add((name, None))
+        req[(name, None)] = False
+    producer = {key: -1 for key in storage_of}
+    last_use: dict = {}
+    outputs = {(src.node, src.extra) for src, _, _ in graph.outputs}
+
+    per_row = []
+    own_param_shapes = []
+    for i, (node, row) in enumerate(zip(nodes, rows)):
+        ins = [(s.node, s.extra) for s in node.inputs] if row.type != "Parameter" else []
+        in_sizes = [value_bytes[k] for k in ins]
+        out_elem = elem[ins[0]] if ins and row.type in PASS_DTYPE and ins[0] in int_values else act
+        key = (node.name, None)
+        out_size = prod(row.output_shape) * out_elem
+        value_bytes[key] = out_size
+        elem[key] = out_elem
+        if out_elem != act or (ins and row.type in PASS_DTYPE and ins[0] in int_values):
+            int_values.add(key)
+        if row.type in VIEWS and ins:
+            storage_of[key] = storage_of[ins[0]]
+        else:
+            storage_of[key] = key
+            storage_bytes[key] = out_size
+            producer[key] = i
+        for extra, shape in row.extra_outputs.items():
+            ek = (node.name, extra)
+            storage_of[ek] = ek
+            storage_bytes[ek] = prod(shape) * act
+            value_bytes[ek] = prod(shape) * act
+            elem[ek] = act
+            producer[ek] = i
+        for k in ins:
+            last_use[storage_of[k]] = i
+        # parameters this row owns (tied and shared ones are counted at their owner)
+        if node.share is not None:
+            own = {}
+        elif node.tie is not None:
+            own = {k: v for k, v in row.param_shapes.items() if k != "weight"}
+        else:
+            own = dict(row.param_shapes)
+        own_param_shapes.append(own)
+        w = bool(row.param_shapes) and node.trainable
+        r_in = [req[k] for k in ins]
+        out_req = any(r_in) or w
+        req[key] = out_req
+        for extra in row.extra_outputs:
+            req[(node.name, extra)] = out_req
+        per_row.append((ins, r_in, w, out_req, in_sizes, out_size))
+    for k in outputs:
+        if k in storage_of:
+            last_use[storage_of[k]] = n
+
+    # saved activations, each storage once, at its first saver; checkpointed instances keep their inputs
+    seen = set()
+    saved = [0] * n
+    inst = [instance_of(r.name, opts.checkpoint) if opts.checkpoint else None for r in rows]
+    recompute: dict = {}
+    for i, (node, row) in enumerate(zip(nodes, rows)):
+        ins, r_in, w, out_req, in_sizes, out_size = per_row[i]
+        items = []
+        if out_req:
+            c = Ctx()
+            c.type, c.args, c.shapes = row.type, row.args, row.input_shapes
+            c.numels = [prod(s) for s in row.input_shapes]
+            c.in_storage = [storage_bytes[storage_of[k]] for k in ins]
+            c.out_shape, c.out_numel = row.output_shape, prod(row.output_shape)
+            c.out_bytes = storage_bytes[storage_of[(node.name, None)]]
+            c.req, c.w = r_in, w
+            c.act = act
+            c.stat = 4 if not cpu else act
+            c.mask = 1 if not cpu else act
+            c.sdpa = 4 if cpu else act
+            c.flash = flash
+            c.rank_no_batch = _rank_no_batch(row.type)
+            items = SAVED[row.type](c)
+        if inst[i] is not None:
+            total = 0
+            for where, size in items:
+                total += size
+            recompute[inst[i]] = recompute.get(inst[i], 0) + total
+            for k in ins:  # the instance's inputs from outside stay saved
+                src = k[0]
+                j = next((m for m in range(i - 1, -1, -1) if rows[m].name == src), None)
+                if j is None or inst[j] != inst[i]:
+                    sk = storage_of[k]
+                    if sk not in seen and req.get(k) is not None:
+                        seen.add(sk)
+                        saved[i] += storage_bytes[sk]
+            continue
+        for where, size in items:
+            if where is None:
+                saved[i] += size
+                continue
+            sk = storage_of[(node.name, None)] if where == "out" else storage_of[ins[int(where[2:])]]
+            if sk in seen:
+                continue
+            seen.add(sk)
+            saved[i] += storage_bytes[sk]
+
+    # live activations at inference: a storage lives from its producer to its last consumer
+    starts: dict = {}
+    ends: dict = {}
+    for sk, size in storage_bytes.items():
+        p = producer.get(sk, -1)
+        e = last_use.get(sk, p)
+        starts.setdefault(max(p, 0), []).append(size)
+        ends.setdefault(e, []).append(size)
+    live = 0
+    infer = [0] * n
+    for i in range(n):
+        live += sum(starts.get(i, ()))
+        infer[i] = live + _transient(rows[i], act, flash)
+        live -= sum(ends.get(i, ()))
+
+    # weights, gradients, optimizer state, KV cache
+    result_rows = []
+    totals = {f: 0 for f in FIELDS}
+    totals["master_weight_bytes"] = 0
+    trainable_shapes_all = []
+    for i, (node, row) in enumerate(zip(nodes, rows)):
+        own = own_param_shapes[i]
+        n_params = sum(prod(s) for s in own.values())
+        trainable_shapes = list(own.values()) if node.trainable else []
+        trainable_shapes_all += trainable_shapes
+        n_train = sum(prod(s) for s in trainable_shapes)
+        buf = 0
+        if node.share is None:
+            for bname, shape in row.buffer_shapes.items():
+                buf += prod(shape) * INT_BUFFERS.get(bname, prec.weight)
+        d = {
+            "weight_bytes": n_params * prec.weight,
+            "buffer_bytes": buf,
+            "gradient_bytes": n_train * prec.grad,
+            "optimizer_bytes": optimizer_bytes(opts.optimizer, trainable_shapes, prec.state),
+            "saved_activation_bytes": saved[i],
+            "output_bytes": per_row[i][5],
+            "inference_peak_bytes": 0,
+            "training_peak_bytes": 0,
+            "kv_cache_bytes": _causal_kv(row) * act,
+            "master_weight_bytes": n_train * prec.master,
+        }
+        result_rows.append(d)
+        for f in ADDITIVE:
+            totals[f] += d[f]
+    states = (totals["weight_bytes"] + totals["buffer_bytes"] + totals["gradient_bytes"] +
+              totals["optimizer_bytes"] + totals["master_weight_bytes"])
+    running = 0
+    biggest_transient = 0
+    for i, d in enumerate(result_rows):
+        running += d["saved_activation_bytes"]
+        transient = d["output_bytes"] + _transient(rows[i], act, flash)
+        biggest_transient = max(biggest_transient, transient)
+        d["inference_peak_bytes"] = infer[i] + totals["weight_bytes"] + totals["buffer_bytes"]
+        d["training_peak_bytes"] = states + running + transient
+    recompute_peak = max(recompute.values(), default=0)
+    activation_peak = max(infer, default=0)
+    totals["output_bytes"] = sum(per_row[i][5] for i in range(n))
+    totals["inference_peak_bytes"] = totals["weight_bytes"] + totals["buffer_bytes"] + activation_peak
+    totals["training_peak_bytes"] = states + totals["saved_activation_bytes"] + max(biggest_transient, recompute_peak)
+    breakdown = {
+        "weights": totals["weight_bytes"], "master_weights": totals["master_weight_bytes"],
+        "buffers": totals["buffer_bytes"], "gradients": totals["gradient_bytes"],
+        "optimizer_state": totals["optimizer_bytes"], "saved_activations": totals["saved_activation_bytes"],
+        "largest_transient": max(biggest_transient, recompute_peak), "inference_activations": activation_peak,
+        "kv_cache": totals["kv_cache_bytes"],
+    }
+    return {"rows": result_rows, "totals": totals, "breakdown": breakdown}

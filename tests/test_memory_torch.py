@@ -1,0 +1,224 @@
+"""Differential tests of `layercalc memory` against PyTorch (skipped without torch).
+
+Saved activations: every spec in specs/ (at a small size) and one layer of every family runs in
+torch in train mode under ``torch.autograd.graph.saved_tensors_hooks`` (tests/torch_memory.py):
+each storage once, parameters and buffers excluded, the model's inputs not requiring grad. The
+bytes per layer and in total must equal layercalc's with ``device="cpu"``, in float32 and bfloat16,
+with the math and the flash attention kernels.
+
+Optimizer state: torch.optim's state after one step(), for every ``--optimizer``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from torch.nn.attention import SDPBackend, sdpa_kernel  # noqa: E402
+
+import layercalc  # noqa: E402
+from tests.torch_memory import saved_by_layer  # noqa: E402
+from tests.torch_spec import build  # noqa: E402
+
+SPECS = Path(__file__).resolve().parent.parent / "specs"
+
+#: Small sizes of every bundled spec: (dims, vars). Recurrent specs are estimates (docs/memory.md).
+SMALL = {
+    "alexnet": ({"B": 2}, {"num_classes": 10}),
+    "bert-base": ({"B": 2, "T": 8}, {"vocab": 50, "d": 16, "layers": 2, "heads": 2, "positions": 16}),
+    "gpt2-small": ({"B": 2, "T": 8}, {"vocab": 50, "context": 16, "d": 16, "layers": 2, "heads": 2}),
+    "gpt3-175b": ({"B": 1, "T": 8}, {"vocab": 50, "context": 16, "d": 16, "layers": 2, "heads": 4}),
+    "lenet5": ({"B": 3}, {}),
+    "llama2-7b": ({"B": 2, "T": 8}, {"vocab": 50, "d": 16, "layers": 2, "heads": 4, "kv_heads": 2, "ff": 24}),
+    "mobilenet_v2": ({"B": 1}, {}),
+    "resnet-cifar": ({"B": 2}, {}),
+    "resnet18": ({"B": 1}, {}),
+    "resnet50": ({"B": 1}, {}),
+    "vgg16": ({"B": 1}, {}),
+}
+ESTIMATED_SPECS = {"char-lstm", "gru-encoder"}  # LSTM and GRU: an estimate, not compared
+
+
+def test_every_spec_has_a_small_size():
+    assert {p.stem for p in SPECS.glob("*.yaml")} == set(SMALL) | ESTIMATED_SPECS
+
+
+DTYPES = {"float32": (torch.float32, "fp32"), "bfloat16": (torch.bfloat16, "bf16")}
+KERNELS = {"math": SDPBackend.MATH, "flash": SDPBackend.FLASH_ATTENTION}
+
+
+def torch_saved(spec, dims, vars, dtype, kernel):
+    torch.manual_seed(0)
+    graph, report, model, inputs = build(spec, dims=dims, vars=vars)
+    model.to(dtype)
+    inputs = [x.to(dtype) if x.is_floating_point() else x for x in inputs]
+    with sdpa_kernel(KERNELS[kernel]):
+        per_layer, total, _ = saved_by_layer(model, inputs)
+    return per_layer, total
+
+
+#: bfloat16 convolutions are slow on the CPU: the 224 x 224 vision specs run in float32 only.
+SLOW_IN_BF16 = {"alexnet", "vgg16", "resnet50", "resnet18", "mobilenet_v2"}
+CASES = [(name, dt, k) for name in SMALL for dt in DTYPES for k in KERNELS
+         if (k == "math" or name in ("gpt2-small", "gpt3-175b", "llama2-7b"))
+         and not (dt == "bfloat16" and name in SLOW_IN_BF16)]  # bert: no CPU flash kernel with dropout
+
+
+@pytest.mark.parametrize("name,dtype,kernel", CASES)
+def test_saved_activations_of_every_spec_equal_torch(name, dtype, kernel):
+    dims, vars = SMALL[name]
+    path = SPECS / f"{name}.yaml"
+    torch_dtype, precision = DTYPES[dtype]
+    per_layer, total = torch_saved(path, dims, vars, torch_dtype, kernel)
+    ours = layercalc.memory(path, dims=dims, vars=vars, precision=precision, device="cpu", attention=kernel)
+    mine = {row.name: d["saved_activation_bytes"] for row, d in zip(ours.layers, ours.rows)
+            if d["saved_activation_bytes"]}
+    assert mine == per_layer
+    assert ours.totals["saved_activation_bytes"] == total
+
+
+# --- one layer of every type -------------------------------------------------------------------------------
+
+X4 = [[2, 3, 6, 6]]
+X3 = [[2, 3, 6]]
+ACTIVATIONS = ["CELU", "ELU", "GELU", "Hardshrink", "Hardsigmoid", "Hardswish", "Hardtanh", "LeakyReLU",
+               "LogSigmoid", "Mish", "PReLU", "RReLU", "ReLU", "ReLU6", "SELU", "SiLU", "Sigmoid", "Softplus",
+               "Softshrink", "Softsign", "Tanh", "Tanhshrink", "GLU", "Abs", "Neg"]
+MHA = {"num_heads": 2, "batch_first": True, "need_weights": False}
+LAYERS = [(t, {}, X3) for t in ACTIVATIONS] + [
+    ("Threshold", {"threshold": 0.1, "value": 0.0}, X3), ("Softmax", {"dim": -1}, X3),
+    ("LogSoftmax", {"dim": -1}, X3), ("Softmin", {"dim": 1}, X3),
+    ("Linear", {"out_features": 5}, [[2, 3, 4]]), ("Linear", {"out_features": 5, "bias": False}, [[3, 4]]),
+    ("Bilinear", {"out_features": 5}, [[3, 4], [3, 2]]), ("Identity", {}, X3),
+    ("Conv1d", {"out_channels": 4, "kernel_size": 3}, X3), ("Conv2d", {"out_channels": 4, "kernel_size": 3}, X4),
+    ("Conv3d", {"out_channels": 2, "kernel_size": 2}, [[1, 3, 4, 4, 4]]),
+    ("ConvTranspose2d", {"out_channels": 4, "kernel_size": 3, "stride": 2}, X4),
+    ("BatchNorm1d", {}, [[4, 3]]), ("BatchNorm2d", {}, X4), ("BatchNorm2d", {"affine": False}, X4),
+    ("BatchNorm3d", {}, [[2, 3, 2, 2, 2]]), ("InstanceNorm2d", {"num_features": 3}, X4),
+    ("InstanceNorm1d", {"num_features": 3, "affine": True}, X3),
+    ("LayerNorm", {"normalized_shape": 6}, X3), ("LayerNorm", {"normalized_shape": [3, 6], "bias": False}, X3),
+    ("GroupNorm", {"num_groups": 2, "num_channels": 4}, [[2, 4, 5]]), ("RMSNorm", {"normalized_shape": 6}, X3),
+    ("RMSNorm", {"normalized_shape": 6, "elementwise_affine": False}, X3),
+    ("LocalResponseNorm", {"size": 2}, X4),
+    ("MaxPool2d", {"kernel_size": 2}, X4), ("MaxPool1d", {"kernel_size": 2}, X3),
+    ("MaxPool3d", {"kernel_size": 2}, [[1, 2, 4, 4, 4]]), ("AvgPool2d", {"kernel_size": 2}, X4),
+    ("AvgPool1d", {"kernel_size": 3}, X3), ("AdaptiveAvgPool2d", {"output_size": 1}, X4),
+    ("AdaptiveAvgPool2d", {"output_size": [2, 3]}, X4), ("AdaptiveAvgPool1d", {"output_size": 2}, X3),
+    ("AdaptiveMaxPool2d", {"output_size": 2}, X4), ("LPPool2d", {"norm_type": 2, "kernel_size": 2}, X4),
+    ("Dropout", {"p": 0.5}, X4), ("Dropout", {"p": 0.0}, X3), ("Dropout1d", {}, X3), ("Dropout2d", {}, X4),
+    ("Dropout3d", {}, [[2, 3, 2, 2, 2]]), ("AlphaDropout", {}, X4), ("FeatureAlphaDropout", {}, X4),
+    ("Add", {}, [[2, 3], [2, 3]]), ("Sub", {}, [[2, 3], [2, 3]]), ("Mul", {}, [[2, 3], [2, 3]]),
+    ("Mul", {}, [[2, 3], [2, 3], [2, 3]]), ("Div", {}, [[2, 3], [2, 3]]), ("MatMul", {}, [[2, 3, 4], [2, 4, 5]]),
+    ("Concat", {"dim": 1}, [[2, 3], [2, 4]]), ("Mean", {"dim": [1]}, X3), ("Flatten", {}, X4),
+    ("Reshape", {"shape": [2, 18]}, X3), ("Permute", {"dims": [0, 2, 1]}, X3), ("Transpose", {"dim0": 1, "dim1": 2}, X3),
+    ("Select", {"dim": 1, "index": 0}, X3), ("Slice", {"dim": 2, "start": 1, "end": 4}, X3),
+    ("Unflatten", {"dim": 2, "unflattened_size": [2, 3]}, X3), ("Expand", {"shape": [2, 3, 6]}, [[2, 1, 6]]),
+    ("PixelShuffle", {"upscale_factor": 2}, [[1, 4, 3, 3]]), ("ChannelShuffle", {"groups": 3}, X4),
+    ("Upsample", {"scale_factor": 2}, X4), ("Upsample", {"scale_factor": 2, "mode": "bilinear"}, X4),
+    ("ZeroPad2d", {"padding": 1}, X4), ("ConstantPad1d", {"padding": 1, "value": 0.5}, X3),
+    ("ReflectionPad2d", {"padding": 1}, X4), ("ReplicationPad1d", {"padding": 1}, X3),
+    ("CircularPad2d", {"padding": 1}, X4),
+    ("MultiheadAttention", MHA, [[2, 3, 4]]), ("MultiheadAttention", {**MHA, "is_causal": True}, [[1, 3, 4]]),
+    ("MultiheadAttention", {**MHA, "need_weights": True}, [[2, 3, 4]]),
+    ("MultiheadAttention", {"num_heads": 2, "batch_first": False, "need_weights": False}, [[3, 2, 4]]),
+    ("MultiheadAttention", {**MHA, "dropout": 0.5}, [[2, 3, 4]]),
+    ("MultiheadAttention", {**MHA, "add_bias_kv": True, "add_zero_attn": True}, [[2, 3, 4]]),
+    ("GroupedQueryAttention", {"num_heads": 4, "num_kv_heads": 2, "is_causal": True}, [[2, 3, 8]]),
+    ("GroupedQueryAttention", {"num_heads": 2, "rotary": True}, [[2, 3, 8]]),
+    ("GroupedQueryAttention", {"num_heads": 4, "num_kv_heads": 1, "rotary": True, "head_dim": 4}, [[3, 8]]),
+    ("ScaledDotProductAttention", {"is_causal": True}, [[2, 2, 3, 4] for _ in range(3)]),
+    ("ScaledDotProductAttention", {}, [[2, 3, 4], [2, 5, 4], [2, 5, 6]]),
+    ("RotaryEmbedding", {}, [[2, 3, 4]]), ("RotaryEmbedding", {"rotary_dim": 2}, [[2, 5, 3, 4]]),
+    ("TransformerEncoderLayer", {"nhead": 2, "dim_feedforward": 8, "batch_first": True, "activation": "gelu"},
+     [[2, 3, 4]]),
+    ("TransformerEncoderLayer", {"nhead": 2, "dim_feedforward": 8, "norm_first": True, "dropout": 0.0}, [[3, 2, 4]]),
+    ("TransformerEncoderLayer", {"nhead": 2, "dim_feedforward": 8, "batch_first": True, "norm_first": True,
+                                 "is_causal": True}, [[1, 3, 4]]),
+]
+
+
+def one_layer_spec(layer_type, args, shapes, trainable=True, first=False):
+    """The layer after one trainable Linear per input (so that its inputs require grad), or first."""
+    ins = {f"in{i}": {"shape": s} for i, s in enumerate(shapes)}
+    layers = [] if first else [{"Linear": {"out_features": s[-1]}, "name": f"p{i}", "from": f"in{i}"}
+                               for i, s in enumerate(shapes)]
+    entry = {layer_type: dict(args), "name": "L", "from": list(ins) if first else [f"p{i}" for i in range(len(shapes))]}
+    if not trainable:
+        entry["trainable"] = False
+    return {"layercalc": 1, "name": "one", "inputs": ins, "layers": layers + [entry]}
+
+
+def _ids(case):
+    return case[0] + "".join(f"-{k}={v}" for k, v in sorted(case[1].items()) if k not in ("batch_first", "num_heads"))
+
+
+@pytest.mark.parametrize("layer_type,args,shapes", LAYERS, ids=[_ids(c) for c in LAYERS])
+@pytest.mark.parametrize("mode", ["train", "frozen", "first"])
+def test_saved_activations_of_one_layer_equal_torch(layer_type, args, shapes, mode):
+    spec = one_layer_spec(layer_type, args, shapes, trainable=mode != "frozen", first=mode == "first")
+    for dtype, precision in DTYPES.values():
+        if layer_type == "LocalResponseNorm" and precision == "bf16":
+            continue  # torch has no bfloat16 avg_pool3d on the CPU
+        for kernel in KERNELS if "Attention" in layer_type else ["math"]:
+            if kernel == "flash" and (args.get("dropout") or args.get("need_weights") or args.get("add_bias_kv")
+                                      or shapes[0] != shapes[-1]):
+                continue
+            per_layer, total = torch_saved(spec, None, None, dtype, kernel)
+            ours = layercalc.memory(spec, precision=precision, device="cpu", attention=kernel)
+            mine = {row.name: d["saved_activation_bytes"] for row, d in zip(ours.layers, ours.rows)
+                    if d["saved_activation_bytes"]}
+            assert (mine, ours.totals["saved_activation_bytes"]) == (per_layer, total), (precision, kernel)
+
+
+# --- optimizer state --------------------------------------------------------------------------------------
+
+OPTIMIZERS = {
+    "sgd": lambda p: torch.optim.SGD(p, lr=0.1),
+    "sgd-momentum": lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9),
+    "adam": lambda p: torch.optim.Adam(p),
+    "adamw": lambda p: torch.optim.AdamW(p),
+    "adam-amsgrad": lambda p: torch.optim.Adam(p, amsgrad=True),
+    "adafactor": lambda p: torch.optim.Adafactor(p),
+}
+
+
+@pytest.mark.parametrize("optimizer", list(OPTIMIZERS))
+@pytest.mark.parametrize("name", ["lenet5", "gpt2-small", "llama2-7b"])
+@pytest.mark.parametrize("dtype", list(DTYPES))
+def test_optimizer_state_equals_torch_after_one_step(optimizer, name, dtype):
+    dims, vars = SMALL[name]
+    torch_dtype, precision = DTYPES[dtype]
+    path = SPECS / f"{name}.yaml"
+    graph, report, model, inputs = build(path, dims=dims, vars=vars)
+    model.to(torch_dtype)
+    chosen = [r for r in report.layers if "." not in r.name and r.params and not r.shared][-1].name
+    frozen = chosen.replace(".", "__")  # the last top-level layer with parameters, frozen
+    for p in model.layers[frozen].parameters():
+        p.requires_grad_(False)
+    opt = OPTIMIZERS[optimizer]([p for p in model.parameters() if p.requires_grad])
+    outs = model(*[x.to(torch_dtype) if x.is_floating_point() else x for x in inputs])
+    sum(o.float().sum() for o in outs).backward()
+    opt.step()
+    state = sum(t.untyped_storage().nbytes() for s in opt.state.values() for t in s.values()
+                if isinstance(t, torch.Tensor))
+    grads = sum(p.grad.untyped_storage().nbytes() for p in model.parameters() if p.grad is not None)
+    weights = sum(p.untyped_storage().nbytes() for p in model.parameters())
+    # the same spec with that layer marked `trainable: false`
+    import yaml
+
+    doc = yaml.safe_load(path.read_text())
+    ours = layercalc.memory(_freeze(doc, chosen), dims=dims, vars=vars,
+                                   optimizer=optimizer, precision=precision)
+    assert ours.totals["optimizer_bytes"] == state
+    assert ours.totals["gradient_bytes"] == grads
+    assert ours.totals["weight_bytes"] == weights
+
+
+def _freeze(doc, name):
+    """Mark the top-level layer ``name`` `trainable: false` in the spec document."""
+    entry = next(e for e in doc["layers"] if isinstance(e, dict) and e.get("name") == name)
+    entry["trainable"] = False
+    return doc
