@@ -122,12 +122,7 @@ def _folds(node: TreeNode, depth: int | None, fold: bool) -> bool:
 def _count(nodes: list, depth: int | None, fold: bool) -> int:
     n = 0
     for c in nodes:
-        if c.kind == LEAF or _folds(c, depth, fold):
-            n += 1
-        elif c.kind == REPEAT:
-            n += _count(c.children, depth, fold)
-        else:
-            n += _count(c.children, depth, fold)
+        n += 1 if c.kind == LEAF or _folds(c, depth, fold) else _count(c.children, depth, fold)
     return n
 
 
