@@ -23,8 +23,8 @@ from layercalc.graph.mermaid import limits_exceeded, to_mermaid
 from .browser import Browser, find_chromium, mermaid_script
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SPECS = sorted(glob.glob(os.path.join(HERE, "..", "specs", "*.yaml")))
-SPEC_IDS = [os.path.basename(p)[:-5] for p in SPECS]
+SPECS = sorted(glob.glob(os.path.join(HERE, "..", "specs", "**", "*.yaml"), recursive=True))
+SPEC_IDS = [os.path.relpath(p, os.path.join(HERE, "..", "specs"))[:-5] for p in SPECS]
 # each spec as drawn by default, with every level open, and folded at depth 1
 VARIANTS = {"default": {}, "open": {"max_nodes": None}, "depth1": {"depth": 1}}
 

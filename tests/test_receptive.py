@@ -310,3 +310,18 @@ def test_cli_receptive_field(tmp_path):
     assert p.returncode == 0 and "C5.conv" in p.stdout
     row = next(line for line in p.stdout.splitlines() if line.strip().startswith("C5.conv"))
     assert row.split()[-3:] == ["32", "4", "0"]
+
+
+def test_every_bundled_spec_gets_fields_or_a_reason():
+    import glob
+
+    from layercalc.receptive import fields_of
+
+    for path in sorted(glob.glob(os.path.join(HERE, "..", "specs", "**", "*.yaml"), recursive=True)):
+        report, image, rows, note = fields_of(path)
+        assert len(rows) == len(report.layers)
+        if image is None:
+            assert "not convolutional" in note and all(r.field is None for r in rows), path
+        else:
+            assert all(r.field is not None or r.note for r in rows), path
+            assert all(min(r.field.size) >= 1 and min(r.field.jump) >= 1 for r in rows if r.field), path
