@@ -130,6 +130,12 @@ def _max_level(nodes: list) -> int:
     return max([0] + [max(c.level, _max_level(c.children)) for c in nodes if c.kind != LEAF])
 
 
+def fewest_boxes(graph: Graph, tree: list) -> int:
+    """The boxes of the diagram with every repeat and every top-level block folded: the least
+    any folding can draw."""
+    return _count(tree, 1, True) + len(graph.spec.inputs) + len(graph.outputs)
+
+
 def build_diagram(graph: Graph, report: Report, depth: int | None = None, max_nodes: int | None = DEFAULT_MAX_NODES,
                   fold_repeats: bool | None = None, tree: list | None = None) -> Diagram:
     """The diagram of an analyzed graph (``report = run_graph(graph)``), folded at ``depth``

@@ -112,8 +112,39 @@ def cards_html(cards: list[Card]) -> str:
         + (f'<div class="x">{escape(c.exact)}</div>' if c.exact else "") + "</div>" for c in cards) + "</div>"
 
 
+MAX_BARS = 40
+MAX_GRAPH_BOXES = 300
+
+
+def top_bars(bars: list[Bar], limit: int = MAX_BARS) -> list[Bar]:
+    """At most ``limit`` bars: the largest, in their order, and one for the rest."""
+    if len(bars) <= limit:
+        return bars
+    keep = set(sorted(range(len(bars)), key=lambda i: -bars[i].value)[:limit - 1])
+    rest = [b for i, b in enumerate(bars) if i not in keep]
+    total = sum(b.value for b in rest)
+    return [b for i, b in enumerate(bars) if i in keep] + [Bar(f"{len(rest):,} others", total,
+                                                               f"{len(rest):,} others: {total:,}")]
+
+
+def graph_section(graph, report, tree, max_nodes: int) -> str:
+    """The diagram as inline SVG, or a note when even folded it has too many boxes to read."""
+    from ..graph.diagram import build_diagram, fewest_boxes
+    from ..graph.svg import to_svg
+
+    least = fewest_boxes(graph, tree)
+    if least > MAX_GRAPH_BOXES:
+        return (f'<p class="note">{least:,} boxes even with every block folded: too many to draw here; '
+                "`layercalc graph --format dot` draws them with Graphviz.</p>")
+    diagram = build_diagram(graph, report, max_nodes=max_nodes, tree=tree)
+    note = diagram.note.replace("; --depth and --max-nodes expand", "; `layercalc graph` draws every level")
+    return (f'<p class="note">{escape(note)}</p>' if note else "") + f'<div class="graphbox">{to_svg(diagram)}</div>'
+
+
 def bar_chart(title: str, bars: list[Bar], color: str = "#3b6fd8", unit: Callable = human) -> str:
-    """A horizontal bar chart as inline SVG; bars scale to the largest value."""
+    """A horizontal bar chart as inline SVG; bars scale to the largest value (at most
+    :data:`MAX_BARS`: the largest, and one for the rest)."""
+    bars = top_bars(bars)
     label_w, bar_w, value_w, row_h = 210, 330, 90, 18
     top = max((b.value for b in bars), default=0) or 1
     height = row_h * len(bars) + 8
@@ -134,8 +165,8 @@ def bar_chart(title: str, bars: list[Bar], color: str = "#3b6fd8", unit: Callabl
 
 def _cell(col: Col, node) -> str:
     v = col.cell(node)
-    if col.numeric and isinstance(v, int):
-        return f'<span class="num" title="{v:,}">{escape((col.unit or human)(v))}</span>'
+    if col.numeric and type(v) is int:  # human units need no escaping
+        return f'<span class="num" title="{v:,}">{(col.unit or human)(v)}</span>'
     return f'<span class="num">{escape(str(v))}</span>' if col.numeric else f'<span title="{escape(str(v))}">' \
         f'{escape(str(v))}</span>'
 
@@ -202,6 +233,8 @@ def chart_units(roots: list, target: int = 40) -> tuple[list, int]:
     from ..tree import frontier, max_depth
 
     deepest = max_depth(roots) if roots else 1
+    if deepest == 1:
+        return roots, 1
     best, best_depth = frontier(roots, 1), 1
     for depth in range(1, deepest + 1):
         rows = frontier(roots, depth)
@@ -215,8 +248,6 @@ def chart_units(roots: list, target: int = 40) -> tuple[list, int]:
 
 def report_page(graph, report, view: str = "summary", max_nodes: int = 60) -> str:
     """``summary --format html`` (and the other views): totals, the folded table, charts and the graph."""
-    from ..graph.diagram import build_diagram
-    from ..graph.svg import to_svg
     from ..spec.model import DTYPE_BYTES
     from ..tree import build_tree, readable_depth
     from .columns import out_str
@@ -256,10 +287,7 @@ def report_page(graph, report, view: str = "summary", max_nodes: int = 60) -> st
         "MACs per " + ("block" if any(u.kind != "layer" for u in units) else "layer"),
         [Bar(f"{u.name} ({u.label})" if u.kind != "layer" else u.name, u.macs, f"{u.name}: {u.macs:,} MACs")
          for u in units], "#d9822b") + "</div>"
-    diagram = build_diagram(graph, report, max_nodes=max_nodes, tree=roots)
-    note = diagram.note.replace("; --depth and --max-nodes expand", "; `layercalc graph` draws every level")
-    graph_html = (f'<p class="note">{escape(note)}</p>' if note else "") + \
-        f'<div class="graphbox">{to_svg(diagram)}</div>'
+    graph_html = graph_section(graph, report, roots, max_nodes)
     tools = ('<div class="tools"><button type="button" data-open="1">Expand all</button>'
              '<button type="button" data-open="0">Collapse all</button></div>') if open_depth is not None else ""
     sections = [("Where the parameters and the compute go", charts),
@@ -325,8 +353,6 @@ def figures_page(graph, report, title: str, subtitle: str, columns: list[tuple[s
     """A page for per-layer figures other than the report's own (memory, cost): ``columns`` are
     (header, key, kind) with kind ``bytes``, ``count`` or ``text``; ``values`` maps a layer name
     to its figures; ``charts`` are (title, key, colour) bar charts per block."""
-    from ..graph.diagram import build_diagram
-    from ..graph.svg import to_svg
     from ..tree import build_tree, readable_depth
 
     keys = [k for _, k, kind in columns if kind != "text"]
@@ -346,14 +372,13 @@ def figures_page(graph, report, title: str, subtitle: str, columns: list[tuple[s
                   [Bar(f"{u.name} ({u.label})" if u.kind != "layer" else u.name, unit_vals[u.name].vals.get(key, 0) or 0)
                    for u in units], color, human_bytes if kinds[key] == "bytes" else human)
         for ctitle, key, color in charts) + "</div>"
-    diagram = build_diagram(graph, report, max_nodes=max_nodes, tree=tree)
     tools = ('<div class="tools"><button type="button" data-open="1">Expand all</button>'
              '<button type="button" data-open="0">Collapse all</button></div>') if open_depth is not None else ""
     note_html = "".join(f'<p class="note">{escape(n)}</p>' for n in notes)
     sections = [("Where the bytes go" if any(kind == "bytes" for _, _, kind in columns) else "Per block",
                  chart_html + note_html),
                 ("Layers", tools + table_html(cols, roots, open_depth)),
-                ("Graph", f'<div class="graphbox">{to_svg(diagram)}</div>')]
+                ("Graph", graph_section(graph, report, tree, max_nodes))]
     return page(title, subtitle, sections, cards)
 
 
@@ -473,13 +498,12 @@ def diff_page(diff, old_graph=None, new_graph=None, depth: int | None = 1, gates
     else:
         sections.append(("Layers", '<p class="note">No layer changed.</p>'))
     if old_graph is not None and new_graph is not None:
-        from ..graph.diagram import build_diagram
-        from ..graph.svg import to_svg
+        from ..tree import build_tree
 
         pics = []
         for label, graph, report in (("Old", old_graph, diff.old), ("New", new_graph, diff.new)):
-            d = build_diagram(graph, report, max_nodes=40)
-            pics.append(f'<div><h3>{escape(label)}: {escape(report.name)}</h3><div class="graphbox">{to_svg(d)}</div>'
+            tree = build_tree(report.layers, report.inputs)
+            pics.append(f"<div><h3>{escape(label)}: {escape(report.name)}</h3>{graph_section(graph, report, tree, 40)}"
                         "</div>")
         sections.append(("Graphs", '<div class="charts">' + "".join(pics) + "</div>"))
     same = sum(1 for c in diff.layers if c.status == SAME)
