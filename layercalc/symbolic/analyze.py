@@ -23,15 +23,13 @@ class SymbolicUsage(ValueError):
 class SymbolicReport:
     """A report with symbolic figures; ``symbols`` in the order of the spec's dims."""
 
-    def __init__(self, report, symbols: list[str], trace: Trace, valid: str, checked_at: dict | None):
+    def __init__(self, report, symbols: list[str], trace: Trace, valid: str, checked_at: dict | None, graph=None):
         self.report = report
+        self.graph = graph
         self.symbols = symbols
         self.trace = trace
         self.valid = valid
         self.checked_at = checked_at
-
-    def poly(self, value) -> dict:
-        return value.poly if isinstance(value, SymInt) else P.const(int(value))
 
 
 def parse_symbols(text: str | None) -> list[str]:
@@ -91,7 +89,7 @@ def analyze_symbolic(source, symbols: list[str], dims: dict | None = None, vars:
         checked = None
         if check and symbols:
             checked = _confirm(report, graph, trace, doc, file, dims, vars, dtype, max_layers)
-    return SymbolicReport(report, symbols, trace, validity(trace, symbols), checked)
+    return SymbolicReport(report, symbols, trace, validity(trace, symbols), checked, graph)
 
 
 def _keep(x):
@@ -154,6 +152,10 @@ def _confirm(report, graph, trace, doc, file, dims, vars, dtype, max_layers):
     except SpecError as exc:
         raise SpecError(exc.mark, f"no symbolic form: at {_point_text(point)}, inside the domain the symbolic analysis "
                         f"recorded, the spec fails: {exc.message}", "leave these dims concrete", code="G101") from None
+    if len(concrete.layers) != len(report.layers):
+        raise SpecError(graph.spec.mark, f"no symbolic form: the spec has {len(report.layers)} layers at "
+                        f"{_point_text(trace.hints)} and {len(concrete.layers)} at {_point_text(point)} (a `repeat` "
+                        f"or a block that follows a symbolic dim)", "leave these dims concrete", code="G101")
     for row, crow, node in zip(report.layers, concrete.layers, graph.nodes):
         for figure, sym, value in _figures(row, crow):
             env = dict(point)
@@ -163,6 +165,12 @@ def _confirm(report, graph, trace, doc, file, dims, vars, dtype, max_layers):
                                 f"expression {P.to_python(sym.poly) if isinstance(sym, SymInt) else sym} gives {got} at "
                                 f"{_point_text(point)}, where the layer computes {value} (its arithmetic on the symbolic "
                                 f"dims is not a polynomial there)", "leave these dims concrete", code="G101")
+    for key, sym in report.totals.items():
+        got = P.evaluate(sym.poly, dict(point), trace.atoms) if isinstance(sym, SymInt) else int(sym)
+        if got != concrete.totals[key]:
+            raise SpecError(graph.spec.mark, f"no symbolic form for the total {key}: the traced expression gives "
+                            f"{got} at {_point_text(point)}, where the analysis computes {concrete.totals[key]}",
+                            "leave these dims concrete", code="G101")
     return point
 
 
