@@ -89,6 +89,15 @@ class Spec(NamedTuple):
     env: dict[str, object]
 
 
+def printable(text: str) -> str:
+    """``text`` with control characters, line and paragraph separators and bidirectional controls written
+    as escapes (``\\n``, ``\\x1b``, ``\\u202e``), so that a name cannot break a table, a Markdown heading
+    or a terminal."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
+
+
 def type_name(v) -> str:
     if v is None:
         return "null"
@@ -342,6 +351,7 @@ def parse_spec(doc, file: str, dims: dict | None = None, vars: dict | None = Non
         name = os.path.splitext(os.path.basename(file))[0] if file not in ("-", "<stdin>", "<string>") else "model"
     elif not isinstance(name, str):
         name = str(name)
+    name = printable(name)
     dims_over = dict(dims or {})
     vars_over = dict(vars or {})
     env: dict = {}
