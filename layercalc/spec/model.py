@@ -275,7 +275,8 @@ def _check_override(value, key: str, what: str, mark: Mark, is_dim: bool):
         raise SpecError(mark, f"--{what} {key}={value!r} is not a finite number", f"give --{what} {key} a number",
                         code="S006")
     if abs(value) > MAX_ABS or (is_dim and value < 1):
-        raise SpecError(mark, f"--{what} {key}={value!r} is out of range; expected "
+        shown = f"{value!r}" if abs(value) < 10**30 else f"an integer of about {int(value.bit_length() * 0.30103)} digits"
+        raise SpecError(mark, f"--{what} {key}={shown} is out of range; expected "
                         + ("an integer from 1 to 10**18" if is_dim else "a number up to 10**18 in absolute value"),
                         "give a smaller value", code="S006")
     return value
