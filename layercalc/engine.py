@@ -17,7 +17,7 @@ from pathlib import Path
 
 from .errors import LayerError, Mark, SpecError
 from .layers import REGISTRY
-from .layers.base import T
+from .layers.base import T, param_count
 from .layers.resolve import resolve_args
 from .report import LayerRow, Report
 from .spec.graph import DEFAULT_MAX_LAYERS, Graph, Node, expand
@@ -86,14 +86,9 @@ def _layer_error(node: Node, rule, exc: LayerError) -> SpecError:
 
 
 def run_node(node: Node, rule, xs: list[T]):
-    """Resolve the arguments of ``node`` and apply its rule; return (args, Out).
-
-    ``args.written`` keeps the arguments as resolved before the rule ran (defaults
-    filled in, inferable ones still None): what the reference executor is given.
-    """
+    """Resolve the arguments of ``node`` and apply its rule; return (args, Out)."""
     try:
         a = resolve_args(rule, node)
-        a._written = a.as_dict()
         out = rule.forward(a, xs)
     except LayerError as exc:
         raise _layer_error(node, rule, exc) from None
@@ -124,11 +119,12 @@ def check_inputs(node: Node, rule, xs: list[T]) -> None:
                             code="G007")
 
 
-def run_graph(graph: Graph, dtype: str = "float32", exact=int) -> Report:
+def run_graph(graph: Graph, dtype: str = "float32", exact=int, on_node=None) -> Report:
     """Apply every rule in order; return the report.
 
     ``exact`` makes a rule's MACs and FLOPs the report's figures (``int``; the symbolic
-    analysis keeps its symbolic integers)."""
+    analysis keeps its symbolic integers). ``on_node(node, rule, xs, row)``, when given, sees
+    every layer's inputs and row (``explain`` re-runs the rule on traced integers)."""
     spec = graph.spec
     values: dict[str, T] = {}
     extras: dict[str, dict[str, T]] = {}
@@ -195,7 +191,7 @@ def run_graph(graph: Graph, dtype: str = "float32", exact=int) -> Report:
             shared = node.tie
             count_params = {k: v for k, v in count_params.items() if k != "weight"}
             links.setdefault(node.name, {})["weight"] = (node.tie, "weight")
-        n_params = sum(prod(s) for s in count_params.values())
+        n_params = param_count(count_params)
         out_list = shape_lists[(node.name, None)] = list(out.shape)
         extra_lists = {k: list(v.shape) for k, v in extras[node.name].items()}
         for k, v in extra_lists.items():
@@ -205,12 +201,14 @@ def run_graph(graph: Graph, dtype: str = "float32", exact=int) -> Report:
             name=node.name, type=node.type, input_shapes=in_lists, output_shape=out_list,
             extra_outputs=extra_lists,
             params=n_params, trainable_params=n_params if node.trainable else 0,
-            buffers=sum(prod(s) for s in count_buffers.values()), macs=exact(out.macs), flops=exact(out.flops),
+            buffers=param_count(count_buffers), macs=exact(out.macs), flops=exact(out.flops),
             param_shapes=params, buffer_shapes=buffers, args=a.as_dict(), line=node.mark.line, shared=shared,
-            written=a._written, given={k: a._written[k] for k in a._given}, group=node.group,
+            group=node.group,
         )
         rows.append(row)
         owners[node.name] = row
+        if on_node is not None:
+            on_node(node, rule, xs, row)
         if not node.trainable and node.name in links:
             frozen.append(node)
     if frozen:

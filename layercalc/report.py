@@ -8,14 +8,12 @@ class LayerRow:
     details for verify, lint and the renderers."""
 
     __slots__ = ("name", "type", "input_shapes", "output_shape", "extra_outputs", "params", "trainable_params",
-                 "buffers", "macs", "flops", "param_shapes", "buffer_shapes", "args", "line", "shared", "written",
-                 "given", "group")
+                 "buffers", "macs", "flops", "param_shapes", "buffer_shapes", "args", "line", "shared", "group")
 
     def __init__(self, name: str, type: str, input_shapes: list[list[int]], output_shape: list[int],
                  extra_outputs: dict[str, list[int]], params: int, trainable_params: int, buffers: int, macs: int,
                  flops: int, param_shapes: dict | None = None, buffer_shapes: dict | None = None,
-                 args: dict | None = None, line: int = 0, shared: str | None = None, written: dict | None = None,
-                 given: dict | None = None, group=None):
+                 args: dict | None = None, line: int = 0, shared: str | None = None, group=None):
         self.name = name
         self.type = type
         self.input_shapes = input_shapes
@@ -31,8 +29,6 @@ class LayerRow:
         self.args = args or {}  # resolved arguments after the rule ran (inferred ones filled in)
         self.line = line
         self.shared = shared  # the layer whose parameters this one reuses (`share`/`tie`)
-        self.written = written or {}  # arguments before the rule ran (inferable ones None)
-        self.given = given or {}  # the arguments the spec wrote
         self.group = group  # the innermost block instance or repeat (layercalc.spec.graph.Group), None at the top
 
     def __repr__(self) -> str:

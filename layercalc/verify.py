@@ -33,6 +33,7 @@ from .engine import load_graph, run_graph
 from .errors import SpecError
 from .reference.kernel import run_kernel, seed_of
 from .reference.probe import probe_config
+from .reference.refuse import empty_output, refusal
 from .reference.registry import KERNELS
 from .reference.signatures import ArgError, parse_args, written
 from .reference.tensor import FLOAT_DTYPES, Tensor, integers, uniform
@@ -176,10 +177,17 @@ def _index_bound(ref_args) -> int:
     return min(sizes) if sizes else 2
 
 
-def _call(kernel, args, inputs, seed, reuse=None):
-    """Run one kernel; return (run, error, skipped)."""
+def _call(layer_type, args, inputs, seed, reuse=None):
+    """Check what torch refuses, run the kernel; return (run, error, skipped)."""
+    why = refusal(layer_type, args, [x.shape for x in inputs])
+    if why:
+        return None, f"reference refuses: {why}", None
     try:
-        return run_kernel(kernel, args, inputs, seed, reuse), None, None
+        run = run_kernel(KERNELS[layer_type], args, inputs, seed, reuse)
+        why = empty_output(layer_type, run.output.shape)
+        if why:
+            return None, f"reference refuses: {why}", None
+        return run, None, None
     except (MemoryError, RecursionError):
         return None, None, TOO_LARGE + " (out of memory)"
     except Exception as exc:  # noqa: BLE001 - a kernel's refusal is a verify finding, not a crash
@@ -246,7 +254,7 @@ def run_full(graph, report, ref_args, progress=None) -> list[LayerCheck]:
             reuse = {**owner.params, **owner.buffers} if node.share else {"weight": owner.params.get("weight")}
             reuse = {k: v for k, v in reuse.items() if v is not None}
         run, error, skipped = (None, refused, None) if refused else \
-            _call(KERNELS[node.type], args, xs, seed_of(node.name), reuse)
+            _call(node.type, args, xs, seed_of(node.name), reuse)
         check = LayerCheck(node.name, node.type, "skipped" if skipped else "full", error=error, skipped=skipped)
         if run is not None:
             check.checks = compare(row, run)
@@ -308,7 +316,7 @@ def _probe(layer_type, args, shapes, dtypes):
         return [], None, TOO_LARGE
     high = _index_bound([ref])
     xs = [random_input(f"in{i}", s, d, high) for i, (s, d) in enumerate(zip(shapes, dtypes))]
-    run, error, skipped = _call(KERNELS[layer_type], ref, xs, seed_of("probe"))
+    run, error, skipped = _call(layer_type, ref, xs, seed_of("probe"))
     return (compare(row, run) if run is not None else []), error, skipped
 
 

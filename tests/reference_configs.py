@@ -49,19 +49,23 @@ def identity(draw):
 def conv(rank, transposed):
     def gen(draw):
         g = draw(ints(1, 2))
-        args = {"out_channels": g * draw(ints(1, 2)), "kernel_size": [draw(ints(1, 3)) for _ in range(rank)],
-                "stride": draw(ints(1, 2)), "dilation": draw(ints(1, 2)), "groups": g, "bias": draw(flag())}
+        kmax = 7 if rank < 3 else 3
+        args = {"out_channels": g * draw(ints(1, 2)), "kernel_size": [draw(ints(1, kmax)) for _ in range(rank)],
+                "stride": [draw(ints(1, 3)) for _ in range(rank)], "dilation": [draw(ints(1, 2)) for _ in range(rank)],
+                "groups": g, "bias": draw(flag())}
         if transposed:
-            args["padding"] = draw(ints(0, 1))
-            args["output_padding"] = draw(ints(0, 1))
+            args["padding"] = [draw(ints(0, 1)) for _ in range(rank)]
+            args["output_padding"] = [draw(ints(0, 1)) for _ in range(rank)]
         else:
-            args["padding"] = draw(st.sampled_from([0, 1, 2, "valid", "same"]))
+            args["padding"] = draw(st.sampled_from([0, 1, 2, [1, 0, 2][:rank], "valid", "same"]))
             if args["padding"] == "same":
                 args["stride"] = 1
             args["padding_mode"] = draw(st.sampled_from(["zeros", "reflect", "replicate", "circular"]))
         lead = [draw(ints(1, 2))] if draw(flag()) else []
-        size = 4 if rank < 3 else 3
-        return args, [lead + [g * draw(ints(1, 2))] + [draw(ints(2, size)) for _ in range(rank)]], [F]
+        # inputs from 2 up to a little more than the dilated kernel, so that large kernels still fit
+        sizes = [draw(ints(2, max(2, (k - 1) * d + (3 if rank < 3 else 1)))) if not transposed else draw(ints(1, 3))
+                 for k, d in zip(args["kernel_size"], args["dilation"])]
+        return args, [lead + [g * draw(ints(1, 2))] + sizes], [F]
     return gen
 
 
@@ -187,14 +191,14 @@ def glu(draw):
 
 def sequence(name):
     def gen(draw):
-        h = draw(ints(1, 3))
-        args = {"hidden_size": h, "num_layers": draw(ints(1, 2)), "bias": draw(flag()),
+        h = draw(st.sampled_from([1, 2, 3, 8, 32]))
+        args = {"hidden_size": h, "num_layers": draw(ints(1, 3)), "bias": draw(flag()),
                 "bidirectional": draw(flag()), "batch_first": draw(flag())}
         if name == "RNN":
             args["nonlinearity"] = draw(st.sampled_from(["tanh", "relu"]))
         if name == "LSTM" and h > 1 and draw(flag()):
             args["proj_size"] = draw(ints(1, h - 1))
-        t, n, i = draw(ints(1, 3)), draw(ints(1, 2)), draw(ints(1, 3))
+        t, n, i = draw(ints(1, 2 if h > 3 else 3)), draw(ints(1, 2)), draw(ints(1, 3))
         shape = draw(st.sampled_from([[t, i], [n, t, i] if args["batch_first"] else [t, n, i]]))
         return args, [shape], [F]
     return gen
@@ -229,7 +233,7 @@ def embedding_bag(draw):
 
 
 def mha(draw):
-    heads = draw(ints(1, 2))
+    heads = draw(ints(1, 8))
     e = heads * draw(ints(1, 2))
     args = {"num_heads": heads, "bias": draw(flag()), "add_bias_kv": draw(flag()), "add_zero_attn": draw(flag()),
             "batch_first": draw(flag()), "need_weights": draw(flag()), "average_attn_weights": draw(flag()),
@@ -245,7 +249,7 @@ def mha(draw):
     count = draw(ints(1, 3))
     if count == 1:
         return args, [shape(length, e)], [F]
-    kdim, vdim = draw(st.sampled_from([e, 1, 3])), draw(st.sampled_from([e, 2]))
+    kdim, vdim = draw(st.one_of(st.just(e), ints(1, 9))), draw(st.one_of(st.just(e), ints(1, 9)))
     shapes = [shape(length, e), shape(keys, kdim), shape(keys, vdim)][:count]
     if count == 2:
         shapes[1] = shape(keys, e)
@@ -293,7 +297,7 @@ def rotary(draw):
 
 
 def gqa(draw):
-    kv = draw(ints(1, 2))
+    kv = draw(ints(1, 4))
     heads = kv * draw(ints(1, 2))
     args = {"num_heads": heads, "num_kv_heads": kv, "head_dim": 2 * draw(ints(1, 2)), "bias": draw(flag()),
             "is_causal": draw(flag()), "rotary": draw(flag())}

@@ -6,7 +6,8 @@ from layercalc.engine import load_graph
 from layercalc.reference.kernel import run_kernel
 from layercalc.reference.registry import KERNELS
 from layercalc.reference.signatures import parse_args
-from layercalc.verify import analyze_graph, compare, one_layer_spec, random_input
+from layercalc.verify import _probe as probe_one
+from layercalc.verify import analyze_graph, one_layer_spec, random_input
 
 
 def rules_row(layer_type: str, args: dict, shapes: list, dtypes: list | None = None):
@@ -23,11 +24,13 @@ def reference_run(layer_type: str, args: dict, shapes: list, dtypes: list | None
 
 
 def mismatches(layer_type: str, args: dict, shapes: list, dtypes: list | None = None) -> list[str]:
-    """The checks on which the rules engine and the reference executor disagree (empty: they agree)."""
-    row = rules_row(layer_type, args, shapes, dtypes)
-    high = args.get("num_embeddings") if isinstance(args.get("num_embeddings"), int) else 2
-    _, run = reference_run(layer_type, args, shapes, dtypes, high=high)
-    return [c.describe() for c in compare(row, run) if not c.ok]
+    """What verify's probe of this one layer reports (empty: the two sides agree). Raises SpecError when
+    the rules refuse the configuration."""
+    dtypes = dtypes or ["float32"] * len(shapes)
+    rules_row(layer_type, args, shapes, dtypes)  # raises SpecError when the rules refuse it
+    checks, error, skipped = probe_one(layer_type, args, shapes, dtypes)
+    assert skipped is None, f"{layer_type} {args} on {shapes}: {skipped}"
+    return ([error] if error else []) + [c.describe() for c in checks if not c.ok]
 
 
 def to_torch(t):

@@ -42,24 +42,30 @@ def cli(*args, stdin=None):
 
 def test_resnet18_at_depth_1_has_one_box_per_top_level_entry():
     d = diagram_of(spec("resnet18"), depth=1)
-    # the stem, layer1 (BasicBlock repeated twice: two instances at level 1), the stages, the head
-    assert [b.name for b in d.boxes] == ["x", "conv1", "bn1", "relu", "maxpool", "layer1.0", "layer1.1", "layer2",
-                                         "layer3", "layer4", "avgpool", "flatten", "fc", "fc"]
-    box = {b.name: b for b in d.boxes if b.kind == "block"}
+    # the stem, layer1 (BasicBlock repeated twice: one box at level 1), the stages, the head
+    assert [b.name for b in d.boxes] == ["x", "conv1", "bn1", "relu", "maxpool", "layer1", "layer2", "layer3",
+                                         "layer4", "avgpool", "flatten", "fc", "fc"]
+    box = {b.name: b for b in d.boxes if b.kind in ("block", "repeat")}
     # a BasicBlock at 64 channels: two 3x3 convs without bias, 64*64*9 = 36,864 each, and two
-    # BatchNorm2d of 2*64 = 128: 2*36,864 + 2*128 = 73,984
-    assert box["layer1.0"].params == 73_984
-    # MACs: each conv 64*64*9 * 56*56 = 115,605,504; two of them
-    assert box["layer1.0"].macs == 231_211_008
-    # BasicBranch (5 layers) + Add + ReLU
-    assert box["layer1.0"].layers == 7 and box["layer1.0"].caption == "BasicBlock (7 layers)"
+    # BatchNorm2d of 2*64 = 128: 2*36,864 + 2*128 = 73,984; two of them
+    assert box["layer1"].params == 2 * 73_984
+    # MACs: each conv 64*64*9 * 56*56 = 115,605,504; four of them
+    assert box["layer1"].macs == 4 * 115_605_504
+    # BasicBranch (5 layers) + Add + ReLU, twice
+    assert box["layer1"].layers == 14 and box["layer1"].caption == "BasicBlock x2 (14 layers)"
     assert box["layer2"].caption == "Stage (16 layers)"
     edges = {(e.src.name, e.dst.name): e.label for e in d.edges}
-    assert edges[("maxpool", "layer1.0")] == "[1, 64, 56, 56]"
-    assert edges[("layer1.1", "layer2")] == "[1, 64, 56, 56]"
+    assert edges[("maxpool", "layer1")] == "[1, 64, 56, 56]"
+    assert edges[("layer1", "layer2")] == "[1, 64, 56, 56]"
     assert edges[("layer2", "layer3")] == "[1, 128, 28, 28]"
     assert edges[("fc", "fc")] == "[1, 1000]"
     assert not any(e.skip for e in d.edges)  # every skip is inside a folded block
+    # depth 2: the copies of layer1 are a box each (level 2), and so are the stages' blocks
+    d = diagram_of(spec("resnet18"), depth=2)
+    assert [b.name for b in d.boxes if b.kind == "block"] == ["layer1.0", "layer1.1", "layer2.down", "layer2.block",
+                                                              "layer3.down", "layer3.block", "layer4.down",
+                                                              "layer4.block"]
+    assert next(b for b in d.boxes if b.name == "layer1.0").params == 73_984
 
 
 def test_resnet18_open_shows_every_skip_connection():

@@ -13,7 +13,8 @@ from tests.reference_configs import CONFIGS
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 REFERENCE = ROOT / "layercalc" / "reference"
-FORBIDDEN = "layercalc.layers"
+#: the rules, the engine that applies them (and hands out resolved arguments), the cost table, the resolver
+FORBIDDEN = ("layercalc.layers", "layercalc.engine", "layercalc.costs", "layercalc.layers.resolve")
 
 
 def imported_modules(path: pathlib.Path) -> list[str]:
@@ -36,15 +37,19 @@ def imported_modules(path: pathlib.Path) -> list[str]:
 
 @pytest.mark.parametrize("path", sorted(REFERENCE.glob("*.py")), ids=lambda p: p.name)
 def test_reference_never_imports_the_rules(path):
-    bad = [m for m in imported_modules(path) if m == FORBIDDEN or m.startswith(FORBIDDEN + ".")]
-    assert not bad, f"{path.name} imports {bad}: the reference executor must not share code with the rules"
+    bad = [m for m in imported_modules(path) if any(m == f or m.startswith(f + ".") for f in FORBIDDEN)]
+    assert not bad, (f"{path.name} imports {bad}: the reference executor reads the spec itself and shares nothing "
+                     "with the rules, the engine or the cost table (the comparison lives in layercalc/verify.py)")
 
 
 def test_the_import_check_sees_relative_imports(tmp_path):
     f = tmp_path / "x.py"
-    f.write_text("from ..layers import shapes\nfrom .. import layers\nimport layercalc.layers.conv\n")
+    f.write_text("from ..layers import shapes\nfrom .. import layers\nimport layercalc.layers.conv\n"
+                 "from ..layers.resolve import resolve_args\nfrom .. import costs, engine\n")
     assert imported_modules(f) == ["layercalc.layers", "layercalc.layers.shapes", "layercalc",
-                                   "layercalc.layers", "layercalc.layers.conv"]
+                                   "layercalc.layers", "layercalc.layers.conv", "layercalc.layers.resolve",
+                                   "layercalc.layers.resolve.resolve_args", "layercalc", "layercalc.costs",
+                                   "layercalc.engine"]
 
 
 def test_every_registered_type_has_a_reference_kernel():
@@ -75,3 +80,11 @@ def test_every_registered_type_is_tested():
     assert not untested, ("layer types with no configuration generator in tests/reference_configs.py and no "
                           f"differential test in tests/test_torch_*.py: {untested}")
     assert not sorted(set(REGISTRY) - set(CONFIGS)), "every type needs a property-test generator"
+
+
+def test_every_registered_type_has_a_signature_of_its_own():
+    from layercalc.reference.signatures import SIGNATURES
+
+    missing = sorted(set(REGISTRY) - set(SIGNATURES))
+    assert not missing, (f"no signature in layercalc/reference/signatures.py for {', '.join(missing)}: write one from "
+                         "torch's constructor (see the docstring of layercalc/reference/__init__.py)")

@@ -103,6 +103,36 @@ def test_expressions_equal_concrete_reports_at_random_points(spec):
             assert value(sym["totals"][key], point) == concrete.totals[key], (key, point)
 
 
+MEMORY_FIELDS = ("weight_bytes", "buffer_bytes", "gradient_bytes", "optimizer_bytes", "saved_activation_bytes",
+                 "output_bytes", "inference_peak_bytes", "training_peak_bytes", "kv_cache_bytes")
+
+
+@pytest.mark.parametrize("spec", SPEC_FILES, ids=lambda p: p.stem)
+def test_memory_bytes_equal_concrete_memory_at_random_points(spec):
+    """`memory --symbolic`: every byte count of every row and of the totals, at 20 random points of the
+    domain (the peaks hold in the regime of the hint, which the domain states), equals `memory`."""
+    result = runner.invoke(app, ["memory", str(spec), "--symbolic", "all", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    sym = json.loads(result.stdout)
+    names, valid = sym["symbolic"]["dims"], sym["symbolic"]["valid"]
+    default = layercalc.analyze(str(spec)).dims
+    rng = random.Random("memory" + spec.stem)
+    points, tries = [], 0
+    while len(points) < 20 and tries < 100_000:
+        tries += 1
+        point = {n: rng.randint(1, 2 * default[n] + 8) for n in names}
+        if holds(valid, point):
+            points.append(point)
+    assert len(points) == 20, valid
+    for point in points:
+        concrete = layercalc.memory(str(spec), dims=point).to_dict()
+        for srow, crow in zip(sym["layers"], concrete["layers"]):
+            for key in MEMORY_FIELDS:
+                assert value(srow[key], point) == crow[key], (srow["name"], key, point)
+        for key in MEMORY_FIELDS:
+            assert value(sym["totals"][key], point) == concrete["totals"][key], (key, point)
+
+
 def test_json_shape_and_grammar():
     sym = json.loads(runner.invoke(app, ["flops", str(SPECS / "gpt2-small.yaml"), "--symbolic", "B,T",
                                          "--format", "json"]).stdout)
@@ -236,3 +266,16 @@ def test_formats_render():
     assert "B·T·(18,432·T + 123,532,032)" in table and "valid for: B >= 2 and T >= 2" in table
     latex = runner.invoke(app, ["flops", str(SPECS / "gpt2-small.yaml"), "--symbolic", "B,T", "-f", "latex"]).output
     assert r"18432 B T^{2} + 123532032 B T" in latex and r"\begin{tabular}" in latex
+
+
+def test_the_readme_samples_are_current(monkeypatch):
+    monkeypatch.chdir(SPECS.parent)
+    readme = (SPECS.parent / "README.md").read_text(encoding="utf-8")
+    sample = readme[readme.index("$ layercalc flops specs/gpt2-small.yaml --symbolic B,T\n...\n"):]
+    lines = sample[sample.index("...\n") + 4:sample.index("```")].splitlines()
+    out = runner.invoke(app, ["flops", str(SPECS / "gpt2-small.yaml"), "--symbolic", "B,T"]).output
+    assert all(line in out.splitlines() for line in lines), lines
+    sample = readme[readme.index("$ layercalc explain specs/resnet18.yaml fc\n"):]
+    expected = sample[sample.index("\n") + 1:sample.index("```")]
+    out = runner.invoke(app, ["explain", "specs/resnet18.yaml", "fc"], catch_exceptions=False)
+    assert out.output == expected

@@ -36,7 +36,7 @@ def _conv_case(rng, edge: bool):
     transposed = rng.random() < 0.4
     groups = rng.choice([1, 1, 1, 2, 3, 4])
     cin, cout = groups * rng.randint(1, 3), groups * rng.randint(1, 3)
-    k = [rng.randint(1, {1: 5, 2: 4, 3: 3}[rank]) for _ in range(rank)]
+    k = [rng.randint(1, {1: 7, 2: 7, 3: 4}[rank]) for _ in range(rank)]
     d = [rng.choice([1, 1, 2, 3]) for _ in range(rank)]
     s = [rng.choice([1, 1, 2, 3]) for _ in range(rank)]
     args = {"out_channels": cout, "kernel_size": _write(rng, k)}

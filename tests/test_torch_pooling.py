@@ -39,7 +39,7 @@ def _write(rng, values):
 
 
 def _window_case(rng, kind, rank, edge):
-    k = [rng.randint(1, 4 if rank < 3 else 3) for _ in range(rank)]
+    k = [rng.randint(1, 7 if rank < 3 else 4) for _ in range(rank)]
     args = {"kernel_size": k[0] if kind == "LPPool" and rank == 1 else _write(rng, k)}  # LPPool1d: int only
     s = k
     if rng.random() < 0.6:

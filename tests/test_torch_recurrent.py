@@ -13,32 +13,44 @@ import pytest
 torch = pytest.importorskip("torch")
 
 import layercalc  # noqa: E402
-from layercalc import costs  # noqa: E402
 from tests.oracle import ours, torch_measure  # noqa: E402
 
-SIGMOID, TANH, RELU = costs.ELEMENTWISE["Sigmoid"], costs.ELEMENTWISE["Tanh"], costs.ELEMENTWISE["ReLU"]
+# per element, by the FLOPs convention (docs/flops.md): sigmoid 1/(1+exp(-x)) = negate, exp, add, divide = 4;
+# tanh 1; relu max(x, 0) 1. Written here, not read from layercalc.costs, so a change of the table fails.
+SIGMOID, TANH, RELU = 4, 1, 1
+
+
+def maybe(rng, args: dict, name: str, value, default) -> None:
+    """Write the argument half the time; otherwise leave it out, so that torch's default is compared."""
+    if rng.random() < 0.5:
+        args[name] = value
+    elif value != default:
+        args[name] = value
 
 
 def sequence_cases(n=150, seed=31):
     rng = random.Random(seed)
     for i in range(n):
         kind = ("RNN", "LSTM", "GRU")[i % 3]
-        fin, hidden = rng.randint(1, 12), rng.randint(1, 12)
-        args = {"hidden_size": hidden, "num_layers": rng.randint(1, 3), "bias": rng.random() < 0.7,
-                "batch_first": rng.random() < 0.5, "bidirectional": rng.random() < 0.5}
+        fin, hidden = rng.randint(1, 32), rng.randint(1, 32)
+        args = {"hidden_size": hidden}
+        # each argument: its default (written or left out, half and half) or another value
+        for name, default, other in (("num_layers", 1, rng.randint(2, 3)), ("bias", True, False),
+                                     ("batch_first", False, True), ("bidirectional", False, True)):
+            maybe(rng, args, name, default if rng.random() < 0.5 else other, default)
         if rng.random() < 0.3:
             args["dropout"] = 0.25
         if rng.random() < 0.5:
             args["input_size"] = fin
         if kind == "RNN" and rng.random() < 0.5:
-            args["nonlinearity"] = "relu"
+            maybe(rng, args, "nonlinearity", rng.choice(["tanh", "relu"]), "tanh")
         if kind == "LSTM" and hidden > 1 and rng.random() < 0.5:
             args["proj_size"] = rng.randint(1, hidden - 1)
         t, b = rng.randint(1, 6), rng.randint(1, 4)
         if rng.random() < 0.25:
             shape = [t, fin]  # unbatched
         else:
-            shape = [b, t, fin] if args["batch_first"] else [t, b, fin]
+            shape = [b, t, fin] if args.get("batch_first") else [t, b, fin]
         yield kind, args, fin, shape
 
 
@@ -58,10 +70,11 @@ def cell_cases(n=60, seed=32):
     rng = random.Random(seed)
     for i in range(n):
         kind = ("RNNCell", "LSTMCell", "GRUCell")[i % 3]
-        fin, hidden = rng.randint(1, 16), rng.randint(1, 16)
-        args = {"hidden_size": hidden, "bias": rng.random() < 0.7}
+        fin, hidden = rng.randint(1, 32), rng.randint(1, 32)
+        args = {"hidden_size": hidden}
+        maybe(rng, args, "bias", rng.random() < 0.7, True)
         if kind == "RNNCell" and rng.random() < 0.5:
-            args["nonlinearity"] = "relu"
+            maybe(rng, args, "nonlinearity", rng.choice(["tanh", "relu"]), "tanh")
         shape = [fin] if rng.random() < 0.3 else [rng.randint(1, 5), fin]
         yield kind, args, fin, shape
 

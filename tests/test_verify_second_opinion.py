@@ -5,9 +5,6 @@ missing validation) and checks that `verify` reports the layer, in a full run an
 executor read the spec on its own, the rules handed it their resolved arguments and all of these passed.
 """
 
-import ast
-import pathlib
-
 import pytest
 
 from layercalc.layers import REGISTRY, resolve, shapes
@@ -113,39 +110,7 @@ def test_one_element_lists_are_expanded_as_torch_does():
     assert args["kernel_size"] == (3, 3) and args["stride"] == (2, 2)
 
 
-# --- the executor is independent of the rules -----------------------------------------------------
-
-REFERENCE = pathlib.Path(__file__).resolve().parents[1] / "layercalc" / "reference"
-FORBIDDEN = ("layercalc.layers", "layercalc.engine", "layercalc.costs", "layercalc.layers.resolve")
-
-
-def imported_modules(path: pathlib.Path) -> set[str]:
-    """Absolute names of every module ``path`` imports (relative imports resolved inside layercalc.reference)."""
-    out = set()
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
-        if isinstance(node, ast.Import):
-            out.update(a.name for a in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            base = ["layercalc", "reference"][:max(0, 2 - (node.level - 1))] if node.level else []
-            mod = ".".join(base + ([node.module] if node.module else []))
-            out.add(mod)
-            out.update(f"{mod}.{a.name}" for a in node.names)
-    return out
-
-
-@pytest.mark.parametrize("path", sorted(REFERENCE.glob("*.py")), ids=lambda p: p.name)
-def test_the_reference_package_imports_nothing_of_the_rules(path):
-    bad = sorted(m for m in imported_modules(path)
-                 if any(m == f or m.startswith(f + ".") for f in FORBIDDEN) or m.endswith(".resolve")
-                 or m in ("layercalc.layers", "layercalc.engine", "layercalc.costs"))
-    assert not bad, f"{path.name} imports {bad}: the executor must read the spec itself"
-
-
-def test_the_import_check_sees_a_relative_import_of_the_rules(tmp_path):
-    bad = tmp_path / "bad.py"
-    bad.write_text("from ..layers.resolve import resolve_args\nfrom .. import costs\nimport layercalc.engine\n")
-    mods = imported_modules(bad)
-    assert {"layercalc.layers.resolve", "layercalc.costs", "layercalc.engine"} <= mods
+# --- the executor reads the YAML itself (its imports are checked in tests/test_reference_meta.py) ------------
 
 
 def test_the_executor_reads_raw_yaml_with_defaults_left_out():

@@ -42,7 +42,7 @@ app = typer.Typer(help=HELP, no_args_is_help=True, add_completion=False, rich_ma
                   context_settings={"help_option_names": ["-h", "--help"]})
 
 # The command modules, in the order of `layercalc --help`; each has `register(app)`.
-COMMANDS = ("report", "memory", "diff", "graph", "verify", "lint", "layers", "schema", "bridge")
+COMMANDS = ("report", "memory", "explain", "diff", "graph", "verify", "lint", "layers", "schema", "bridge")
 
 
 def _version(value: bool):

@@ -10,6 +10,9 @@ from .options import fail, use_color
 LINT_HELP = """Check spec files for CI: every problem of every file, with stable codes.
 
 PATH is a spec file, a directory (searched recursively for *.yaml and *.yml), a glob, or - for standard input.
+In directories and globs only layercalc specs (YAML with a top-level `layercalc:` key) are checked; other
+YAML files (CI workflows, .pre-commit-config.yaml, docker-compose files) are passed over silently (--verbose
+lists them). A file named explicitly that is not a spec is an error, unless --specs-only.
 Prints `path:line:col: CODE level: message [slug]` lines sorted by file and position, then a summary.
 Exit status: 0 no problems (warnings allowed unless --strict), 1 problems found, 2 usage error.
 
@@ -55,6 +58,11 @@ def register(app) -> None:
                                              help="Read [tool.layercalc] from this TOML file instead of the "
                                                   "nearest pyproject.toml."),
         isolated: bool = typer.Option(False, "--isolated", help="Ignore pyproject.toml."),
+        verbose: bool = typer.Option(False, "--verbose", "-v", help="List the YAML files passed over because they "
+                                                                    "are not layercalc specs (on standard error)."),
+        specs_only: bool = typer.Option(False, "--specs-only", help="Pass over named files that are not layercalc "
+                                                                    "specs too, as in directories (for pre-commit, "
+                                                                    "which names every YAML file)."),
         explain: Optional[str] = typer.Option(None, "--explain", metavar="CODE",
                                               help="Explain a code (W002), a slug or a prefix (W), and exit."),
     ):
@@ -87,11 +95,18 @@ def register(app) -> None:
                                  max_layers)
         except ConfigError as exc:
             fail(f"layercalc lint: {exc}", 2)
-        result, notes = lint_paths(paths, settings)
+        result, notes = lint_paths(paths, settings, specs_only)
         for note in notes:
             typer.echo(f"layercalc lint: {note}", err=True)
+        if verbose:
+            for path, why in result.skipped:
+                typer.echo(f"layercalc lint: skipped {path}: {why}", err=True)
         if not result.files:
-            fail("layercalc lint: no spec files to check", 2)
+            if not result.skipped:
+                fail("layercalc lint: no spec files to check", 2)
+            n = len(result.skipped)
+            typer.echo(f"layercalc lint: no layercalc spec among the {n} YAML file{'s' if n != 1 else ''} found"
+                       + ("" if verbose else " (--verbose lists them)"), err=True)
         name = resolve_format(fmt)
         color = name == "text" and use_color()
         REPORTER_BY_NAME[name](result, sys.stdout, color)

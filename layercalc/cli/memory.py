@@ -4,7 +4,8 @@ from typing import List, Optional
 
 import typer
 
-from .options import DimOpt, FormatOpt, MaxLayersOpt, REPORT_FORMATS, SpecArg, VarOpt, check_choice, fail, parse_pairs
+from .options import (DimOpt, FormatOpt, MaxLayersOpt, REPORT_FORMATS, SpecArg, SymbolicOpt, VarOpt, check_choice, fail,
+                      parse_pairs)
 
 OptimizerOpt = typer.Option("adamw", "--optimizer", help="sgd, sgd-momentum, adam, adamw, adam-amsgrad or adafactor: "
                             "the state torch.optim keeps (step counters included).")
@@ -65,7 +66,7 @@ def register(app) -> None:
                                                        "--accelerator)."),
                inference: bool = typer.Option(False, "--inference", help="Fit the inference peak plus the KV "
                                               "cache instead of the training peak."),
-               max_layers: int = MaxLayersOpt):
+               max_layers: int = MaxLayersOpt, symbolic: Optional[str] = SymbolicOpt):
         """Bytes for training and inference: weights, gradients, optimizer state, activations saved for backward,
         live activations, KV cache; per layer and in total.
 
@@ -93,6 +94,11 @@ def register(app) -> None:
             fail("--max-batch needs --memory SIZE or --accelerator NAME", 2)
         from ..errors import SpecError
         from ..budget import memory as run_memory
+
+        if symbolic is not None:
+            _symbolic(spec, symbolic, fmt, dims, vars_, cap, max_batch, optimizer, precision, device, attention,
+                      checkpoint, max_layers)
+            return
 
         kw = dict(vars=vars_, optimizer=optimizer, precision=precision, device=device, attention=attention,
                   checkpoint=tuple(checkpoint or ()), max_layers=max_layers)
@@ -135,3 +141,33 @@ def register(app) -> None:
         text = render_memory(m, fmt, fitted)
         if text is not None:
             typer.echo(text)
+
+
+def _symbolic(spec, symbolic, fmt, dims, vars_, cap, max_batch, optimizer, precision, device, attention, checkpoint,
+              max_layers) -> None:
+    """``memory --symbolic``: the byte counts as formulas (json: ``{"expr", "valid", ...}`` objects)."""
+    from ..errors import SpecError
+    from ..symbolic.analyze import SymbolicUsage, parse_symbols
+    from ..symbolic.budget import memory_symbolic, to_dict, to_text
+
+    if cap is not None or max_batch is not None:
+        fail("--symbolic gives formulas; it does not combine with --memory, --accelerator or --max-batch", 2)
+    if fmt not in ("table", "json"):
+        fail("memory --symbolic prints a table of formulas or json; use --format table or json", 2)
+    try:
+        srep, m = memory_symbolic(spec, parse_symbols(symbolic), dims=dims, vars=vars_, optimizer=optimizer,
+                                  precision=precision, device=device, attention=attention,
+                                  checkpoint=tuple(checkpoint or ()), max_layers=max_layers)
+    except SymbolicUsage as exc:
+        raise typer.BadParameter(str(exc), param_hint="--symbolic") from None
+    except SpecError as exc:
+        fail(str(exc))
+    except ValueError as exc:
+        fail(str(exc), 2)
+    if fmt == "json":
+        import json
+
+        d = to_dict(srep, m)
+        typer.echo("{\n" + ",\n".join(f"  {json.dumps(k)}: {json.dumps(v)}" for k, v in d.items()) + "\n}")
+    else:
+        typer.echo(to_text(srep, m))

@@ -2,17 +2,18 @@
 clusters of the block instances drawn open, and the edges between boxes with the shape
 that flows along each. Renderers (:mod:`.mermaid`, :mod:`.dot`, :mod:`.svg`) draw it.
 
-Folding: a block instance at nesting level ``depth`` (top-level entries are level 1) is one
-box with the sum of what it holds; with ``fold_repeats`` the copies of a repeated entry are
-one box (``Block x12``). Left to choose (``None``), a diagram folds repeats, then levels,
-until it has at most ``max_nodes`` boxes.
+Folding follows the block tree of :mod:`layercalc.tree` and ``--depth`` of the reports: a
+block instance or repeat at level ``depth`` (1 at the top of the spec; a repeat is one level
+and each of its copies the next) is one box with the sum of what it holds. With
+``fold_repeats`` the copies of every repeated entry are one box (``Block x12``). Left to choose
+(``None``), a diagram folds repeats, then levels, until it has at most ``max_nodes`` boxes.
 """
 
 from __future__ import annotations
 
 from ..report import Report
 from ..spec.graph import Graph
-from .tree import Group, build_tree
+from ..tree import LEAF, REPEAT, TreeNode, build_tree
 
 DEFAULT_MAX_NODES = 150
 
@@ -114,45 +115,47 @@ class Diagram:
                 + "; --depth and --max-nodes expand")
 
 
-def _count(children, level: int, depth: int | None, fold: bool) -> int:
+def _folds(node: TreeNode, depth: int | None, fold: bool) -> bool:
+    return node.kind != LEAF and ((fold and node.kind == REPEAT) or (depth is not None and node.level >= depth))
+
+
+def _count(nodes: list, depth: int | None, fold: bool) -> int:
     n = 0
-    for c in children:
-        if not isinstance(c, Group):
+    for c in nodes:
+        if c.kind == LEAF or _folds(c, depth, fold):
             n += 1
-        elif c.kind == "repeat":
-            n += 1 if fold else _count(c.children, level, depth, fold)
-        elif depth is not None and c.level >= depth:
-            n += 1
+        elif c.kind == REPEAT:
+            n += _count(c.children, depth, fold)
         else:
-            n += _count(c.children, c.level, depth, fold)
+            n += _count(c.children, depth, fold)
     return n
 
 
-def _max_level(g: Group) -> int:
-    return max([g.level] + [_max_level(c) for c in g.children if isinstance(c, Group)])
+def _max_level(nodes: list) -> int:
+    return max([0] + [max(c.level, _max_level(c.children)) for c in nodes if c.kind != LEAF])
 
 
 def build_diagram(graph: Graph, report: Report, depth: int | None = None, max_nodes: int | None = DEFAULT_MAX_NODES,
-                  fold_repeats: bool | None = None, tree: Group | None = None) -> Diagram:
+                  fold_repeats: bool | None = None, tree: list | None = None) -> Diagram:
     """The diagram of an analyzed graph (``report = run_graph(graph)``), folded at ``depth``
     (None: no level, or as many as needed to fit ``max_nodes``) and with repeats folded or not
     (None: when needed to fit ``max_nodes``). An explicit ``depth`` is kept as given."""
     if depth is not None and depth < 1:
         raise ValueError(f"depth must be at least 1, got {depth}")
-    root = tree or build_tree(graph)
+    roots = tree if tree is not None else build_tree(report.layers, report.inputs)
     depth_given = depth
     extra = len(graph.spec.inputs) + len(graph.outputs)
     fold = bool(fold_repeats)
     if max_nodes is not None:
         budget = max(1, max_nodes - extra)
-        if fold_repeats is None and _count(root.children, 0, depth, False) > budget:
+        if fold_repeats is None and _count(roots, depth, False) > budget:
             fold = True
-        while depth_given is None and _count(root.children, 0, depth, fold) > budget:
-            top = depth if depth is not None else _max_level(root) + 1  # no level folded
+        while depth_given is None and _count(roots, depth, fold) > budget:
+            top = depth if depth is not None else _max_level(roots) + 1  # no level folded
             if top <= 1:
                 break
             depth = top - 1
-    return _Builder(graph, report).build(root, depth, fold)
+    return _Builder(graph, report).build(roots, depth, fold)
 
 
 class _Builder:
@@ -161,34 +164,32 @@ class _Builder:
         self.report = report
         self.boxes: list[Box] = []
         self.rep: list[Box | None] = [None] * len(graph.nodes)
+        self.index = {n.name: k for k, n in enumerate(graph.nodes)}
         self.n_clusters = 0
 
-    def box(self, name: str, type: str, kind: str, copies: int = 1, first: int = -1, last: int = -1) -> Box:
-        b = Box(f"n{len(self.boxes)}", name, type, kind, copies, first, last)
-        if first >= 0:
-            rows = self.report.layers
-            for i in range(first, last + 1):
-                r = rows[i]
+    def box(self, name: str, type: str, kind: str, copies: int = 1, node: TreeNode | None = None) -> Box:
+        b = Box(f"n{len(self.boxes)}", name, type, kind, copies)
+        if node is not None:
+            leaves = [n.row for n in node.walk() if n.kind == LEAF]
+            b.first, b.last = self.index[leaves[0].name], self.index[leaves[-1].name]
+            for r in leaves:
                 b.params += r.params
                 b.macs += r.macs
                 b.flops += r.flops
-                self.rep[i] = b
-            b.shape = rows[last].output_shape
+                self.rep[self.index[r.name]] = b
+            b.shape = leaves[-1].output_shape
         self.boxes.append(b)
         return b
 
-    def visit(self, children, depth: int | None, fold: bool) -> list:
+    def visit(self, nodes: list, depth: int | None, fold: bool) -> list:
         out = []
-        nodes = self.graph.nodes
-        for c in children:
-            if not isinstance(c, Group):
-                out.append(self.box(nodes[c].name, nodes[c].type, "layer", 1, c, c))
-            elif c.kind == "repeat" and fold:
-                out.append(self.box(c.name, c.type, "repeat", len(c.children), c.first, c.last))
-            elif c.kind == "repeat":
+        for c in nodes:
+            if c.kind == LEAF:
+                out.append(self.box(c.name, c.type, "layer", 1, c))
+            elif _folds(c, depth, fold):
+                out.append(self.box(c.name, c.type, "repeat" if c.kind == REPEAT else "block", c.repeat, c))
+            elif c.kind == REPEAT:  # open copies are drawn one after the other, without a frame of their own
                 out.extend(self.visit(c.children, depth, fold))
-            elif depth is not None and c.level >= depth:
-                out.append(self.box(c.name, c.type, "block", 1, c.first, c.last))
             else:
                 cl = Cluster(f"g{self.n_clusters}", c.name, c.type)
                 self.n_clusters += 1
@@ -196,15 +197,15 @@ class _Builder:
                 out.append(cl)
         return out
 
-    def build(self, root: Group, depth: int | None, fold: bool) -> Diagram:
+    def build(self, roots: list, depth: int | None, fold: bool) -> Diagram:
         graph, report = self.graph, self.report
         inputs = {}
         for i in graph.spec.inputs:
             b = self.box(i.name, "input", "input")
             b.shape = report.inputs[i.name]
             inputs[i.name] = b
-        children = list(inputs.values()) + self.visit(root.children, depth, fold)
-        index = {n.name: k for k, n in enumerate(graph.nodes)}
+        children = list(inputs.values()) + self.visit(roots, depth, fold)
+        index = self.index
         order = {b.id: k for k, b in enumerate(self.boxes)}
         edges: dict = {}
 

@@ -54,7 +54,10 @@ def _run(text: str, file: str, settings: FileSettings) -> list[Problem]:
     from .checks import CHECKS, Context
 
     try:
-        spec = parse_spec(load_yaml(text, file), file)
+        doc = load_yaml(text, file)
+        if isinstance(doc, dict) and "layercalc" not in doc:
+            return [_not_a_spec(doc, file)]
+        spec = parse_spec(doc, file)
     except SpecError as exc:
         return [Problem.from_error(exc)]
     problems: list[Problem] = []
@@ -73,6 +76,16 @@ def _run(text: str, file: str, settings: FileSettings) -> list[Problem]:
     for module in CHECKS:
         problems += module.check(ctx)
     return problems
+
+
+def _not_a_spec(doc, file: str) -> Problem:
+    """The one problem of a YAML mapping without a top-level ``layercalc:`` key."""
+    keys = [str(k) for k in doc]
+    shown = ", ".join(keys[:6]) + (", ..." if len(keys) > 6 else "")
+    return Problem(file, 1, 1, "S008", "this YAML file is not a layercalc spec: it has no top-level `layercalc:` key"
+                   + (f" (its top-level keys: {shown})" if keys else ""),
+                   "if it is a spec, add `layercalc: 1` at the top; if not, leave it out of the paths to lint "
+                   "(directories and globs pass over such files, and so does --specs-only for named files)")
 
 
 def lint_text(text: str, file: str, settings: FileSettings | None = None) -> list[Problem]:

@@ -27,6 +27,7 @@ class LintResult:
 
     strict: bool = False
     files: list[FileResult] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, why): YAML files that are not specs
 
     def add(self, path: str, problems: list[Problem]) -> None:
         self.files.append(FileResult(path, problems))

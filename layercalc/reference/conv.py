@@ -90,8 +90,9 @@ def conv_transpose(ctx, x: Tensor, rank: int) -> Tensor:
     weight = ctx.param("weight", (cin, cout_g) + kernel, fan_in=cout_g * prod(kernel))
     bias = ctx.param("bias", (cout,), fan_in=cout_g * prod(kernel)) if ctx.bias else None
     spatial = x.shape[2:]
-    # the buffer every scattered product lands in, with room for output_padding at the far end
-    full = tuple((length - 1) * s + d * (k - 1) + 1 + op
+    # the buffer every scattered product lands in: as far as the furthest product reaches, with room for
+    # output_padding at the far end (measured over the positions, not a formula of the output length)
+    full = tuple(max((i * s + kp * d for i in range(length) for kp in range(k)), default=-1) + 1 + op
                  for length, k, s, d, op in zip(spatial, kernel, stride, dilation, out_pad))
     fs = strides(full)
     buf = [0.0] * (n * cout * prod(full))

@@ -11,28 +11,40 @@ def to_json(report) -> str:
     """The JSON report, one layer per line, then ``tree``: the block instances and repeats with
     their summed figures and ``children``, one top-level entry per line.
 
+    ``report`` is a :class:`~layercalc.report.Report` (or any object with ``to_dict()``; the
+    tree is added when it also has ``layers`` and ``tree()``).
+    """
+    d = report.to_dict()
+    if "tree" not in d and hasattr(report, "tree") and hasattr(report, "layers"):
+        from ..tree import has_groups
+
+        if not has_groups(report.layers):  # the tree of a spec without blocks is its layers, one leaf each
+            tree = [{"name": r.name, "type": r.type, "kind": "layer"} for r in report.layers]
+        else:
+            tree = [node.to_dict() for node in report.tree()]
+        items = list(d.items())
+        at = [k for k, _ in items].index("layers") + 1 if "layers" in d else len(items)
+        items.insert(at, ("tree", tree))
+        d = dict(items)
+    return json_text(d)
+
+
+def json_text(d: dict) -> str:
+    """A JSON report dict as text: ``layers`` and ``tree`` one entry per line, the rest compact.
+
     The layers are encoded in one call of json's C encoder (fast on 20,000-layer
     models) and put one per line: names, types and keys are identifiers, so the
-    separator ``}, {`` occurs only between layers.
+    separator ``}, {`` occurs only between layers (and between the leaves of a
+    flat tree, which have no ``children``).
     """
-    from ..tree import has_groups
-
-    d = report.to_dict()
-    items = list(d.items())
-    at = [k for k, _ in items].index("layers") + 1
-    flat = not has_groups(report.layers)
-    if flat:  # the tree of a spec without blocks is its layers, one leaf each
-        tree = [{"name": r.name, "type": r.type, "kind": "layer"} for r in report.layers]
-    else:
-        tree = [node.to_dict() for node in report.tree()]
-    items.insert(at, ("tree", tree))
     dumps = json.dumps
     lines = []
-    for key, value in items:
+    for key, value in d.items():
         if key == "layers" and value:
             body = dumps(value)[1:-1].replace("}, {", "},\n    {")
             lines.append(f'  "layers": [\n    {body}\n  ]')
         elif key == "tree" and value:
+            flat = all("children" not in node for node in value)
             body = (dumps(value)[1:-1].replace("}, {", "},\n    {") if flat
                     else ",\n    ".join(dumps(node) for node in value))
             lines.append(f'  "tree": [\n    {body}\n  ]')

@@ -23,8 +23,9 @@ class SymbolicUsage(ValueError):
 class SymbolicReport:
     """A report with symbolic figures; ``symbols`` in the order of the spec's dims."""
 
-    def __init__(self, report, symbols: list[str], trace: Trace, valid: str, checked_at: dict | None):
+    def __init__(self, report, symbols: list[str], trace: Trace, valid: str, checked_at: dict | None, graph=None):
         self.report = report
+        self.graph = graph
         self.symbols = symbols
         self.trace = trace
         self.valid = valid
@@ -91,7 +92,7 @@ def analyze_symbolic(source, symbols: list[str], dims: dict | None = None, vars:
         checked = None
         if check and symbols:
             checked = _confirm(report, graph, trace, doc, file, dims, vars, dtype, max_layers)
-    return SymbolicReport(report, symbols, trace, validity(trace, symbols), checked)
+    return SymbolicReport(report, symbols, trace, validity(trace, symbols), checked, graph)
 
 
 def _keep(x):

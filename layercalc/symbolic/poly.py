@@ -94,6 +94,26 @@ def mul(a: Poly, b: Poly) -> Poly:
     return r
 
 
+def exact_quotient(a: Poly, b: Poly) -> Poly | None:
+    """``a / b`` when ``b`` is one term that divides every term of ``a`` with an integer coefficient; else None."""
+    if len(b) != 1:
+        return None
+    ((mb, cb),) = b.items()
+    db = dict(mb)
+    out = {}
+    for m, c in a.items():
+        d = dict(m)
+        if any(d.get(v, 0) < e for v, e in db.items()):
+            return None
+        q = Fraction(c) / Fraction(cb)
+        if q.denominator != 1:
+            return None
+        for v, e in db.items():
+            d[v] -= e
+        out[tuple(sorted((v, e) for v, e in d.items() if e))] = int(q)
+    return out
+
+
 def power(a: Poly, n: int) -> Poly:
     r = const(1)
     for _ in range(n):

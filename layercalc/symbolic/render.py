@@ -67,30 +67,26 @@ def _text(x, srep, human=None) -> str:
     return f"{int(x):,}" if isinstance(x, int) else str(x)
 
 
-def _shape(shape, srep, style) -> str:
-    return "[" + ", ".join(style(d, srep) for d in shape) + "]"
-
-
 def _cells(srep, view: str, style, number):
-    """(headers, numeric flags, rows, footer) of a view, each figure through ``style`` (symbolic) or
-    ``number`` (concrete)."""
+    """(columns, rows, footer) of a view, each figure through ``style`` (symbolic) or ``number`` (concrete)."""
     from ..render.columns import columns
 
     report = srep.report
-    cols = [c for c in columns(view, report) if c.key != "share"] if any(_sym(r.flops) for r in report.layers) \
-        else [c for c in columns(view, report)]
+    cols = columns(view, report)
+    if any(_sym(r.flops) for r in report.layers):  # a share of a formula is not a number
+        cols = [c for c in cols if c.key != "share"]
 
     def fig(x):
         return style(x, srep) if _sym(x) else number(int(x))
 
+    def shape(s):
+        return "[" + ", ".join(style(d, srep) if _sym(d) else str(int(d)) for d in s) + "]"
+
     def cell(c, row):
         if c.key == "input_shapes":
-            return ", ".join(_shape(s, srep, lambda d, s_: fig(d) if _sym(d) else str(int(d))) for s in row.input_shapes) or "-"
+            return ", ".join(shape(s) for s in row.input_shapes) or "-"
         if c.key == "output_shape":
-            text = _shape(row.output_shape, srep, lambda d, s_: fig(d) if _sym(d) else str(int(d)))
-            for k, v in row.extra_outputs.items():
-                text += f" {k}=" + _shape(v, srep, lambda d, s_: fig(d) if _sym(d) else str(int(d)))
-            return text
+            return shape(row.output_shape) + "".join(f" {k}={shape(v)}" for k, v in row.extra_outputs.items())
         v = c.cell(row)
         return fig(v) if c.numeric and isinstance(v, int) else str(v)
 
@@ -133,8 +129,14 @@ def print_table(srep, view: str, width: int | None = None, color: bool | None = 
 
     cols, rows, footer = _cells(srep, view, _text, human)
     title = srep.report.name + (f" (symbolic in {', '.join(srep.symbols)})" if srep.symbols else "")
+    # formulas are wide cells, which rich measures and wraps slowly: beyond a page of rows, the plain layout
     emit_table(title, [c.header for c in cols], [c.numeric for c in cols], rows, footer,
-               _lines(srep, view, _text, lambda n: f"{n:,}"), file=file, width=width, color=color)
+               _lines(srep, view, _text, lambda n: f"{n:,}"), file=file, width=width, color=color,
+               plain=True if len(rows) > PLAIN_ROWS else None)
+
+
+#: Tables of more rows than this are drawn in the plain fixed-width layout (same look, no wrapping).
+PLAIN_ROWS = 200
 
 
 def to_markdown(srep, view: str) -> str:

@@ -50,6 +50,7 @@ class Trace:
         self.atoms: dict[str, tuple[dict, int]] = {}  # floor atom name -> (poly, divisor)
 
     def guard(self, kind: str, p: dict) -> None:
+        p = _reduce(p, kind, self.atoms)
         key = (kind, tuple(sorted(p.items())))
         if key in self._seen:
             return
@@ -81,6 +82,33 @@ class tracing:
         global _TRACE
         _TRACE = self.prev
         return False
+
+
+def _reduce(p: dict, kind: str, atoms: dict) -> dict:
+    """A guard in lowest terms. Every dim is >= 1, so a monomial M common to the non-constant terms is
+    >= 1: ``M·r + c`` compared with 0 is ``r + c`` compared with 0 when c is 0, and for ``>= 0`` also
+    when c is -1 (``M·r >= 1`` iff ``r >= 1`` for integers). Then the gcd g of the non-constant integer
+    coefficients: ``g·q + c >= 0`` iff ``q + floor(c/g) >= 0``; ``g·q + c == 0`` divides when g | c."""
+    const = p.get((), 0)
+    rest = {m: c for m, c in p.items() if m}
+    f = P.common_factor(rest) if len(rest) > 1 else (next(iter(rest)) if rest else ())
+    integral = all(isinstance(c, int) for c in rest.values())
+    if f and not any(v in atoms for v, _ in f) and (const == 0 or (kind == "ge" and const == -1 and integral)):
+        fd = dict(f)
+        rest = {tuple(sorted((v, e - fd.get(v, 0)) for v, e in m if e - fd.get(v, 0))): c for m, c in rest.items()}
+        if () in rest:  # the factor was a whole term: its coefficient joins the constant
+            const += rest.pop(())
+    if rest and all(isinstance(c, int) for c in rest.values()) and isinstance(const, int):
+        g = 0
+        for c in rest.values():
+            g = gcd(g, c)
+        if g > 1 and (kind == "ge" or const % g == 0):
+            rest = {m: c // g for m, c in rest.items()}
+            const = const // g
+    out = dict(rest)
+    if const:
+        out[()] = const
+    return out
 
 
 def _implied(kind: str, p: dict, atoms: dict) -> bool:
@@ -207,6 +235,9 @@ class SymInt(int):
         if p is None or not P.is_const(p):
             if p is None and P.is_const(self.poly):
                 return int(self) // o
+            q = P.exact_quotient(self.poly, p) if p is not None else None
+            if q is not None:  # a multiple of the divisor (8·B·T // (B·T)): the quotient, exactly
+                return _mk(int(self) // int(o), q)
             raise NoSymbolicForm(f"divides {P.to_python(self.poly)} by "
                                  f"{'the symbolic size ' + P.to_python(p) if p is not None else repr(o)}")
         return floordiv(self, int(o))

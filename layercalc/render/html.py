@@ -1,0 +1,274 @@
+"""One self-contained HTML page for a report: the totals, the table folded by block
+(``<details>``, no script needed), bar charts of params and MACs per block or layer, and the
+layer graph, all inline (CSS, SVG, a few lines of script for "expand all"). A Content Security
+Policy in the page forbids every network request, so the page shows the same offline, attached
+to a CI run or mailed.
+
+``page(...)`` assembles the parts; ``report_page(graph, report, view)`` is the page of the
+report commands (``summary --format html``); other reports (memory, cost, diff) pass their
+own columns, totals and charts.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Callable, NamedTuple
+
+CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"
+
+STYLE = """
+:root { --fg: #1d2330; --muted: #5b6475; --line: #dde2ea; --accent: #3b6fd8; --accent2: #d9822b; --bg: #fff; }
+* { box-sizing: border-box; }
+body { margin: 0; font: 14px/1.45 -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; color: var(--fg);
+  background: var(--bg); }
+main { max-width: 1280px; margin: 0 auto; padding: 24px 28px 48px; }
+h1 { font-size: 24px; margin: 0 0 4px; }
+h2 { font-size: 17px; margin: 32px 0 10px; border-bottom: 1px solid var(--line); padding-bottom: 4px; }
+.sub { color: var(--muted); margin: 0 0 18px; }
+.cards { display: flex; flex-wrap: wrap; gap: 12px; }
+.card { border: 1px solid var(--line); border-radius: 8px; padding: 10px 14px; min-width: 150px; background: #fafbfd; }
+.card .k { color: var(--muted); font-size: 12px; text-transform: uppercase; letter-spacing: .04em; }
+.card .v { font-size: 22px; font-weight: 600; }
+.card .x { color: var(--muted); font-size: 12px; font-variant-numeric: tabular-nums; }
+.charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(520px, 1fr)); gap: 18px; }
+.chart h3 { font-size: 14px; margin: 0 0 6px; }
+.chart svg text { font: 11px sans-serif; fill: #333; }
+.chart svg text.val { fill: var(--muted); font-variant-numeric: tabular-nums; }
+.tools { margin: 4px 0 8px; }
+.tools button { font: inherit; font-size: 12px; padding: 2px 10px; margin-right: 6px; border: 1px solid var(--line);
+  background: #f5f7fb; border-radius: 4px; cursor: pointer; }
+.table { border: 1px solid var(--line); border-radius: 6px; overflow-x: auto; }
+.row { display: grid; grid-template-columns: var(--cols); align-items: baseline; border-bottom: 1px solid #eef1f5;
+  padding: 3px 8px; min-width: max-content; font-variant-numeric: tabular-nums; }
+.row > span { padding-right: 14px; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+.row > .num { text-align: right; }
+.head { font-weight: 600; background: #f3f5f9; position: sticky; top: 0; }
+.foot { font-weight: 600; background: #f3f5f9; border-bottom: 0; }
+details > summary { list-style: none; cursor: pointer; }
+details > summary::-webkit-details-marker { display: none; }
+summary.row { background: #fbfcfe; }
+summary.row > span:first-child::before { content: "\\25B8"; display: inline-block; width: 1em; color: var(--accent); }
+details[open] > summary.row > span:first-child::before { content: "\\25BE"; }
+.row.leaf > span:first-child { padding-left: 1em; }
+.grp { color: var(--accent); font-weight: 600; }
+.graphbox { border: 1px solid var(--line); border-radius: 6px; overflow: auto; max-height: 1100px; background: #fff; }
+.graph text.bn { font: 600 11px sans-serif; text-anchor: middle; fill: #1d2330; }
+.graph text.bt { font: 10px sans-serif; text-anchor: middle; fill: #5b6475; }
+.graph text.el { font: 9px monospace; fill: #7a8291; }
+.graph text.cl { font: italic 10px sans-serif; fill: #687088; }
+.note { color: var(--muted); font-size: 12px; }
+footer { margin-top: 36px; color: var(--muted); font-size: 12px; }
+"""
+
+SCRIPT = """
+document.querySelectorAll('button[data-open]').forEach(function (b) {
+  b.addEventListener('click', function () {
+    var open = b.getAttribute('data-open') === '1';
+    document.querySelectorAll('.table details').forEach(function (d) { d.open = open; });
+  });
+});
+"""
+
+
+def human(n) -> str:
+    """1234 -> '1.23 K' (exact below 1,000)."""
+    if not isinstance(n, int):
+        return str(n)
+    sign, n = ("-", -n) if n < 0 else ("", n)
+    for unit, scale in (("T", 10**12), ("G", 10**9), ("M", 10**6), ("K", 10**3)):
+        if n >= scale:
+            return f"{sign}{n / scale:.2f} {unit}"
+    return f"{sign}{n}"
+
+
+class Card(NamedTuple):
+    label: str
+    value: str
+    exact: str = ""
+
+
+class Col(NamedTuple):
+    """A table column: header, the cell of a row or tree node, numeric (right-aligned, human units
+    with the exact value in a tooltip) and the footer's value."""
+
+    header: str
+    cell: Callable
+    numeric: bool = False
+    total: object = ""
+
+
+class Bar(NamedTuple):
+    label: str
+    value: int
+    title: str = ""
+
+
+def cards_html(cards: list[Card]) -> str:
+    return '<div class="cards">' + "".join(
+        f'<div class="card"><div class="k">{escape(c.label)}</div><div class="v">{escape(c.value)}</div>'
+        + (f'<div class="x">{escape(c.exact)}</div>' if c.exact else "") + "</div>" for c in cards) + "</div>"
+
+
+def bar_chart(title: str, bars: list[Bar], color: str = "#3b6fd8", unit: Callable = human) -> str:
+    """A horizontal bar chart as inline SVG; bars scale to the largest value."""
+    label_w, bar_w, value_w, row_h = 210, 330, 90, 18
+    top = max((b.value for b in bars), default=0) or 1
+    height = row_h * len(bars) + 8
+    width = label_w + bar_w + value_w
+    parts = [f'<div class="chart"><h3>{escape(title)}</h3><svg xmlns="http://www.w3.org/2000/svg" width="{width}" '
+             f'height="{height}" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}">']
+    for i, b in enumerate(bars):
+        y = 4 + i * row_h
+        w = max(0.0, bar_w * b.value / top)
+        label = b.label if len(b.label) <= 32 else b.label[:31] + "\u2026"
+        parts.append(f'<g><title>{escape(b.title or f"{b.label}: {b.value:,}")}</title>'
+                     f'<text x="{label_w - 8}" y="{y + 13}" text-anchor="end">{escape(label)}</text>'
+                     f'<rect x="{label_w}" y="{y + 3}" width="{w:.1f}" height="{row_h - 6}" rx="2" fill="{color}"/>'
+                     f'<text class="val" x="{label_w + w + 6:.1f}" y="{y + 13}">{escape(unit(b.value))}</text></g>')
+    parts.append("</svg></div>")
+    return "".join(parts)
+
+
+def _cell(col: Col, node) -> str:
+    v = col.cell(node)
+    if col.numeric and isinstance(v, int):
+        return f'<span class="num" title="{v:,}">{escape(human(v))}</span>'
+    return f'<span class="num">{escape(str(v))}</span>' if col.numeric else f'<span title="{escape(str(v))}">' \
+        f'{escape(str(v))}</span>'
+
+
+def table_html(cols: list[Col], roots: list, open_depth: int | None, indent: Callable = lambda n: 0) -> str:
+    """The folded table: a group is a ``<details>`` whose ``<summary>`` is its row (its figures
+    summed), open down to ``open_depth``; leaves are plain rows. ``roots`` are
+    :class:`layercalc.tree.TreeNode`s (or report rows: then flat)."""
+    widths = ["minmax(15em, 2.2fr)", "minmax(9em, 1.2fr)"] + [
+        "minmax(6.5em, .8fr)" if c.numeric else "minmax(10em, 1.3fr)" for c in cols[2:]]
+    out = [f'<div class="table" style="--cols: {" ".join(widths)}">',
+           '<div class="row head">' + "".join(
+               f'<span class="{"num" if c.numeric else ""}">{escape(c.header)}</span>' for c in cols) + "</div>"]
+
+    def first(node, cls_extra: str) -> str:
+        pad = 1.1 * (getattr(node, "level", 1) - 1)
+        name = escape(node.name)
+        return f'<span style="padding-left: {pad:.1f}em" title="{name}" class="{cls_extra}">{name}</span>'
+
+    def visit(nodes) -> None:
+        for n in nodes:
+            kids = getattr(n, "children", None)
+            if kids:
+                opened = " open" if open_depth is None or n.level < open_depth else ""
+                out.append(f"<details{opened}><summary class=\"row\">" + first(n, "grp")
+                           + "".join(_cell(c, n) for c in cols[1:]) + "</summary>")
+                visit(kids)
+                out.append("</details>")
+            else:
+                out.append('<div class="row leaf">' + first(n, "") + "".join(_cell(c, n) for c in cols[1:]) + "</div>")
+
+    visit(roots)
+    out.append('<div class="row foot">' + "".join(
+        f'<span class="num" title="{c.total:,}">{escape(human(c.total))}</span>' if isinstance(c.total, int)
+        else f"<span>{escape(str(c.total))}</span>" for c in cols) + "</div>")
+    out.append("</div>")
+    return "".join(out)
+
+
+def page(title: str, subtitle: str, sections: list[tuple[str, str]], cards: list[Card] | None = None) -> str:
+    """The whole document: a header with ``cards``, then each (heading, html) section."""
+    body = [f"<h1>{escape(title)}</h1>", f'<p class="sub">{escape(subtitle)}</p>']
+    if cards:
+        body.append(cards_html(cards))
+    for heading, html in sections:
+        body.append(f"<section><h2>{escape(heading)}</h2>{html}</section>")
+    from .. import __version__
+
+    body.append(f"<footer>layercalc {escape(__version__)}: one self-contained page, no network requests.</footer>")
+    return ("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>{escape(title)}</title><style>{STYLE}</style></head><body><main>"
+            + "".join(body) + f"</main><script>{SCRIPT}</script></body></html>\n")
+
+
+# --- the report commands' page ------------------------------------------------------------------
+
+
+def chart_units(roots: list, target: int = 40) -> tuple[list, int]:
+    """The rows the charts show: the shallowest level whose folded rows number at least 8, without
+    exceeding ``target`` when a shallower level fits; returns (nodes, depth)."""
+    from ..tree import frontier, max_depth
+
+    deepest = max_depth(roots) if roots else 1
+    best, best_depth = frontier(roots, 1), 1
+    for depth in range(1, deepest + 1):
+        rows = frontier(roots, depth)
+        if len(rows) > target and len(best) >= 4:
+            break
+        best, best_depth = rows, depth
+        if len(rows) >= 8:
+            break
+    return best, best_depth
+
+
+def report_page(graph, report, view: str = "summary", max_nodes: int = 60) -> str:
+    """``summary --format html`` (and the other views): totals, the folded table, charts and the graph."""
+    from ..graph.diagram import build_diagram
+    from ..graph.svg import to_svg
+    from ..spec.model import DTYPE_BYTES
+    from ..tree import build_tree, readable_depth
+    from .columns import out_str
+
+    roots = build_tree(report.layers, report.inputs)
+    t = report.totals
+    cols = [Col("Layer", lambda r: r.name), Col("Type", lambda r: getattr(r, "label", r.type), False, "Total"),
+            Col("Layers", lambda r: getattr(r, "layers", 1), True, len(report.layers))]
+    if view in ("shape", "summary"):
+        cols.append(Col("Output shape", out_str))
+    if view == "shape":
+        cols.insert(3, Col("Input shape", lambda r: ", ".join("[" + ", ".join(map(str, s)) + "]"
+                                                               for s in r.input_shapes) or "-"))
+    if view in ("params", "summary"):
+        cols += [Col("Params", lambda r: r.params, True, t["params"]),
+                 Col("Trainable", lambda r: r.trainable_params, True, t["trainable_params"]),
+                 Col("Buffers", lambda r: r.buffers, True, t["buffers"])]
+    if view == "params":
+        size = DTYPE_BYTES[report.dtype]
+        cols.append(Col("Bytes", lambda r: r.params * size, True, t["param_bytes"]))
+    if view in ("flops", "summary"):
+        cols += [Col("MACs", lambda r: r.macs, True, t["macs"]), Col("FLOPs", lambda r: r.flops, True, t["flops"])]
+    open_depth = readable_depth(roots) if any(n.children for n in roots) else None
+    units, unit_depth = chart_units(roots)
+    ins = ", ".join(f"{k} [{', '.join(map(str, v))}]" for k, v in report.inputs.items())
+    outs = ", ".join(f"{k} [{', '.join(map(str, v))}]" for k, v in report.outputs.items())
+    cards = [Card("Params", human(t["params"]), f"{t['params']:,}"),
+             Card("Trainable", human(t["trainable_params"]), f"{t['trainable_params']:,}"),
+             Card("Buffers", human(t["buffers"]), f"{t['buffers']:,}"),
+             Card(f"Param bytes ({report.dtype})", human(t["param_bytes"]) + "B", f"{t['param_bytes']:,}"),
+             Card("MACs", human(t["macs"]), f"{t['macs']:,}"), Card("FLOPs", human(t["flops"]), f"{t['flops']:,}"),
+             Card("Layers", f"{len(report.layers):,}")]
+    charts = '<div class="charts">' + bar_chart(
+        "Params per " + ("block" if unit_depth > 0 and any(u.kind != "layer" for u in units) else "layer"),
+        [Bar(f"{u.name} ({u.label})" if u.kind != "layer" else u.name, u.params, f"{u.name}: {u.params:,} params")
+         for u in units]) + bar_chart(
+        "MACs per " + ("block" if any(u.kind != "layer" for u in units) else "layer"),
+        [Bar(f"{u.name} ({u.label})" if u.kind != "layer" else u.name, u.macs, f"{u.name}: {u.macs:,} MACs")
+         for u in units], "#d9822b") + "</div>"
+    diagram = build_diagram(graph, report, max_nodes=max_nodes, tree=roots)
+    note = diagram.note.replace("; --depth and --max-nodes expand", "; `layercalc graph` draws every level")
+    graph_html = (f'<p class="note">{escape(note)}</p>' if note else "") + \
+        f'<div class="graphbox">{to_svg(diagram)}</div>'
+    tools = ('<div class="tools"><button type="button" data-open="1">Expand all</button>'
+             '<button type="button" data-open="0">Collapse all</button></div>') if open_depth is not None else ""
+    sections = [("Where the parameters and the compute go", charts),
+                ("Layers", tools + table_html(cols, roots, open_depth)),
+                ("Graph", graph_html)]
+    return page(report.name, f"Inputs: {ins}. Outputs: {outs}.", sections, cards)
+
+
+def report_html(source, view: str = "summary", dims=None, vars=None, dtype: str = "float32",
+                max_layers: int | None = None) -> str:
+    """Load and analyze a spec and return its HTML page."""
+    from ..engine import load_graph, run_graph
+    from ..spec.graph import DEFAULT_MAX_LAYERS
+
+    graph = load_graph(source, dims=dims, vars=vars, max_layers=max_layers or DEFAULT_MAX_LAYERS)
+    return report_page(graph, run_graph(graph, dtype), view)
