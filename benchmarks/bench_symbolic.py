@@ -78,10 +78,33 @@ def main() -> None:
                           "now": env_now + ["summary", spec["resnet50"]]}, runs)
         tj = side_by_side({"before": env_before + ["summary", spec["resnet50"], "--format", "json"],
                            "now": env_now + ["summary", spec["resnet50"], "--format", "json"]}, runs)
+        # the engine alone, in process (no start-up, no renderer): medians of 15 analyses, 5 rounds interleaved
+        engine = {"before": [], "now": []}
+        for _ in range(5):
+            for name, root in (("before", tmp), ("now", ROOT)):
+                out = subprocess.run([py, "-c", ENGINE.format(root=root, spec=spec["resnet50"])], capture_output=True,
+                                     text=True, check=True).stdout
+                engine[name].append(float(out))
+    import statistics
+
+    eb, en = statistics.median(engine["before"]), statistics.median(engine["now"])
     sha = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", ref], capture_output=True, text=True).stdout.strip()
     print(f"resnet50 summary, before ({sha})   {t['before'] * 1000:8.1f} ms   json {tj['before'] * 1000:8.1f} ms")
     print(f"resnet50 summary, now              {t['now'] * 1000:8.1f} ms   json {tj['now'] * 1000:8.1f} ms  "
           f"({t['now'] / t['before']:.3f}x and {tj['now'] / tj['before']:.3f}x before; {runs} paired runs)")
+    print(f"resnet50 analyze() in process      before {eb:6.1f} ms   now {en:6.1f} ms  ({en / eb:.3f}x)")
+    print("(the CLI figures include every change since REF: table folding, json tree; the engine line is the rules)")
+
+
+ENGINE = """import sys, time, statistics
+sys.path.insert(0, {root!r})
+from layercalc.engine import analyze
+analyze({spec!r})
+ts = []
+for _ in range(15):
+    t = time.perf_counter(); analyze({spec!r}); ts.append(time.perf_counter() - t)
+print(statistics.median(ts) * 1000)
+"""
 
 
 if __name__ == "__main__":

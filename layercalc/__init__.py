@@ -10,7 +10,7 @@ The library returns data; the command line (``layercalc.cli``) only renders it::
 
 __version__ = "0.1.0"
 
-__all__ = ["analyze", "memory", "Report", "SpecError", "__version__"]
+__all__ = ["analyze", "from_torch", "memory", "Report", "SpecError", "__version__"]
 
 
 def __getattr__(name):  # lazy: keep ``import layercalc`` cheap for the CLI
@@ -26,6 +26,10 @@ def __getattr__(name):  # lazy: keep ``import layercalc`` cheap for the CLI
         from .report import Report
 
         return Report
+    if name == "from_torch":  # the PyTorch bridge: imports torch only when called
+        from .bridge.api import from_torch
+
+        return from_torch
     if name == "SpecError":
         from .errors import SpecError
 

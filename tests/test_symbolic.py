@@ -279,3 +279,24 @@ def test_the_readme_samples_are_current(monkeypatch):
     expected = sample[sample.index("\n") + 1:sample.index("```")]
     out = runner.invoke(app, ["explain", "specs/resnet18.yaml", "fc"], catch_exceptions=False)
     assert out.output == expected
+
+
+def test_a_repeat_that_follows_a_symbolic_dim_is_refused(tmp_path):
+    spec = tmp_path / "r.yaml"
+    spec.write_text("layercalc: 1\ndims: {B: 2, L: 3}\ninputs:\n  x: [B, 8]\nblocks:\n  Blk:\n    layers:\n"
+                    "      - Linear: {out_features: 8}\nlayers:\n  - Blk:\n    repeat: L\n")
+    result = runner.invoke(app, ["summary", str(spec), "--symbolic", "L"])
+    assert result.exit_code == 1 and "[G101]" in result.output
+    assert "the spec has 3 layers at L=3 and 4 at L=4" in result.output  # caught at the second point
+    assert runner.invoke(app, ["summary", str(spec), "--symbolic", "B"]).exit_code == 0
+
+
+def test_usage_errors():
+    gpt2 = str(SPECS / "gpt2-small.yaml")
+    for args in (["--symbolic", "B", "--dim", "B=4"], ["--symbolic", "B", "--depth", "1"], ["--symbolic", ""]):
+        result = runner.invoke(app, ["summary", gpt2, *args])
+        assert result.exit_code == 2, (args, result.output)
+        assert "Traceback" not in result.output
+    result = runner.invoke(app, ["memory", gpt2, "--symbolic", "B", "--memory", "80GB"])
+    assert result.exit_code == 2 and "does not combine" in result.output
+    assert runner.invoke(app, ["summary", gpt2, "--symbolic", "all", "-f", "json"]).exit_code == 0

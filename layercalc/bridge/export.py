@@ -104,6 +104,7 @@ class Exporter:
         self.helpers: set = set()
         self.uses_math = False
         self.expander = _Expander(spec, DEFAULT_MAX_LAYERS)
+        self.overrides: dict = {}
 
     # --- rows --------------------------------------------------------------------------------------------
 
@@ -607,6 +608,8 @@ class Exporter:
             for k in sec:
                 rawv = sec[k]
                 py = pyname(k)
+                if k in self.overrides:
+                    rawv = self.overrides[k]
                 if isinstance(rawv, (int, float)) and not isinstance(rawv, bool):
                     code.params.append(Param(py, repr(rawv)))
                 elif isinstance(rawv, str) and _FLOAT.match(rawv.strip()):
@@ -743,6 +746,7 @@ def _module_list(ctors: list[str], repeat_raw, names: dict) -> str:
 
 HELPERS = {
     "causal_mask": '''
+@torch.fx.wrap  # built from sizes: a leaf when the model is traced
 def causal_mask(queries, keys):
     """The boolean mask of causal attention: True where a query may not see a key."""
     return torch.ones(queries, keys, dtype=torch.bool).triu(1)
@@ -819,7 +823,9 @@ def export(source, dims=None, vars=None, file: str | None = None) -> str:
     report = run_graph(graph)
     shown = file if file not in ("<string>", "<stdin>") else "a spec"
     try:
-        return Exporter(spec, graph, report, shown).model(doc)
+        exporter = Exporter(spec, graph, report, shown)
+        exporter.overrides = dict(dims or {}, **(vars or {}))
+        return exporter.model(doc)
     except (Unknown, SyntaxError, KeyError) as exc:  # pragma: no cover - a spec that loads always exports
         raise SpecError(Mark(file, 1, 1), f"the spec cannot be exported ({type(exc).__name__}: {exc})",
                         "report this spec as a bug", code="G003") from None

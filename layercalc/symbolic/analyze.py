@@ -31,9 +31,6 @@ class SymbolicReport:
         self.valid = valid
         self.checked_at = checked_at
 
-    def poly(self, value) -> dict:
-        return value.poly if isinstance(value, SymInt) else P.const(int(value))
-
 
 def parse_symbols(text: str | None) -> list[str]:
     """``"B,T"`` -> ``["B", "T"]``; ``"all"`` -> ``["all"]``."""
@@ -155,6 +152,10 @@ def _confirm(report, graph, trace, doc, file, dims, vars, dtype, max_layers):
     except SpecError as exc:
         raise SpecError(exc.mark, f"no symbolic form: at {_point_text(point)}, inside the domain the symbolic analysis "
                         f"recorded, the spec fails: {exc.message}", "leave these dims concrete", code="G101") from None
+    if len(concrete.layers) != len(report.layers):
+        raise SpecError(graph.spec.mark, f"no symbolic form: the spec has {len(report.layers)} layers at "
+                        f"{_point_text(trace.hints)} and {len(concrete.layers)} at {_point_text(point)} (a `repeat` "
+                        f"or a block that follows a symbolic dim)", "leave these dims concrete", code="G101")
     for row, crow, node in zip(report.layers, concrete.layers, graph.nodes):
         for figure, sym, value in _figures(row, crow):
             env = dict(point)
@@ -164,6 +165,12 @@ def _confirm(report, graph, trace, doc, file, dims, vars, dtype, max_layers):
                                 f"expression {P.to_python(sym.poly) if isinstance(sym, SymInt) else sym} gives {got} at "
                                 f"{_point_text(point)}, where the layer computes {value} (its arithmetic on the symbolic "
                                 f"dims is not a polynomial there)", "leave these dims concrete", code="G101")
+    for key, sym in report.totals.items():
+        got = P.evaluate(sym.poly, dict(point), trace.atoms) if isinstance(sym, SymInt) else int(sym)
+        if got != concrete.totals[key]:
+            raise SpecError(graph.spec.mark, f"no symbolic form for the total {key}: the traced expression gives "
+                            f"{got} at {_point_text(point)}, where the analysis computes {concrete.totals[key]}",
+                            "leave these dims concrete", code="G101")
     return point
 
 

@@ -1,0 +1,940 @@
+"""Reading a PyTorch model into a flat list of spec layers with ``torch.fx``.
+
+:class:`Reader` is a ``torch.fx.Interpreter``: it runs the traced graph on meta tensors (so every
+size is concrete and shape arithmetic evaluates to numbers, never to layers) and, at each node,
+one method per node kind (``call_module``, ``call_function``, ``call_method``, ``get_attr``) turns
+the call into a spec layer through a table from torch targets to spec types, one row per mapping:
+:data:`MODULES` for ``torch.nn`` modules (read by their attributes), :data:`FUNCTIONS` and
+:data:`METHODS` for tensor functions and methods. A call without a row stops the import with the
+module path, the op and the source line. Folding the flat result into blocks is a separate pass
+(:mod:`.fold`).
+
+Imported only by ``layercalc import`` and :func:`layercalc.from_torch`; needs torch.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+import re
+
+import torch
+import torch.fx as fx
+import torch.nn.functional as F
+from torch import nn
+
+from ..layers import REGISTRY
+from .errors import ImportFailed, ImportProblem, UnsupportedOps
+
+# --- values --------------------------------------------------------------------------------------------------
+
+
+class Src:
+    """A tensor of the spec: a model input, a layer's output, or a layer's named extra output."""
+
+    __slots__ = ("name", "extra")
+
+    def __init__(self, name: str, extra: str | None = None):
+        self.name = name
+        self.extra = extra
+
+    def __repr__(self):
+        return self.name + (f".{self.extra}" if self.extra else "")
+
+    def __eq__(self, other):
+        return isinstance(other, Src) and (self.name, self.extra) == (other.name, other.extra)
+
+    def __hash__(self):
+        return hash((self.name, self.extra))
+
+
+class Layer:
+    """One layer of the flat spec."""
+
+    __slots__ = ("name", "type", "args", "inputs", "path", "classes", "trainable", "tie", "share", "module",
+                 "note", "given_name")
+
+    def __init__(self, name, type, args, inputs, path, classes):
+        self.name = name  # unique, dotted (the module path for modules)
+        self.type = type
+        self.args = args  # spec arguments as Python values, defaults left out
+        self.inputs = inputs  # list of Src
+        self.path = path  # tuple of enclosing module paths, outermost first
+        self.classes = classes  # their classes
+        self.trainable = True
+        self.tie: str | None = None
+        self.share: str | None = None
+        self.module = None  # the nn.Module (module layers)
+        self.note = ""
+
+    def __repr__(self):
+        return f"Layer({self.name!r}, {self.type}, {self.args}, {self.inputs})"
+
+
+class Lazy:
+    """A piece of a split tensor (chunk, split, unbind): a Slice/Select layer made when it is used."""
+
+    __slots__ = ("make", "src")
+
+    def __init__(self, make):
+        self.make = make
+        self.src = None
+
+    def get(self):
+        if self.src is None:
+            self.src = self.make()
+        return self.src
+
+
+# --- the table of modules -------------------------------------------------------------------------------------
+
+
+def _norm(value):
+    """Attribute values as spec values: tuples of one repeated int become the int, tuples lists."""
+    if isinstance(value, torch.Size):
+        value = tuple(value)
+    if isinstance(value, tuple):
+        if len(value) and all(v == value[0] for v in value) and not isinstance(value[0], (tuple, list)):
+            return _norm(value[0])
+        return [_norm(v) for v in value]
+    if isinstance(value, list):
+        return [_norm(v) for v in value]
+    return value
+
+
+def _same(value, default) -> bool:
+    if value == default:
+        return True
+    if isinstance(value, list) and not isinstance(default, list):
+        return all(v == default for v in value)
+    return False
+
+
+def module_args(t: str, m: nn.Module) -> dict:
+    """The spec arguments of a torch.nn module, read from its attributes; defaults and inferable ones left out."""
+    rule = REGISTRY[t]
+    special = SPECIAL.get(t)
+    values = special(m) if special else {}
+    out = {}
+    for arg in rule.args:
+        if arg.infer or arg.name == "inplace":
+            continue
+        if arg.name in values:
+            value = values[arg.name]
+        elif arg.name == "bias":
+            value = getattr(m, "bias", None) is not None
+        elif hasattr(m, arg.name):
+            value = _norm(getattr(m, arg.name))
+        else:
+            continue
+        if isinstance(value, torch.Tensor):
+            continue
+        if not arg.required and _same(value, arg.default):
+            continue
+        out[arg.name] = value
+    return out
+
+
+def _mha(m):
+    return {"bias": m.in_proj_bias is not None, "add_bias_kv": m.bias_k is not None, "dropout": m.dropout}
+
+
+def _transformer(m):
+    act = m.activation
+    name = "gelu" if act is F.gelu or isinstance(act, nn.GELU) else "relu"
+    return {"nhead": m.self_attn.num_heads, "dim_feedforward": m.linear1.out_features, "dropout": m.dropout.p,
+            "activation": name, "layer_norm_eps": m.norm1.eps, "batch_first": m.self_attn.batch_first,
+            "norm_first": m.norm_first, "bias": m.linear1.bias is not None}
+
+
+def _norms(m):
+    return {"bias": getattr(m, "bias", None) is not None or not getattr(m, "affine", getattr(m, "elementwise_affine", True))}
+
+
+def _rnn(m):
+    return {"nonlinearity": m.nonlinearity} if hasattr(m, "nonlinearity") else {}
+
+
+SPECIAL = {
+    "MultiheadAttention": _mha,
+    "TransformerEncoderLayer": _transformer,
+    "TransformerDecoderLayer": _transformer,
+    "LayerNorm": _norms,
+    "GroupNorm": _norms,
+    "BatchNorm1d": _norms, "BatchNorm2d": _norms, "BatchNorm3d": _norms,
+    "InstanceNorm1d": _norms, "InstanceNorm2d": _norms, "InstanceNorm3d": _norms,
+    "RNN": _rnn, "RNNCell": _rnn,
+}
+
+# torch.nn classes whose spec type has another name
+RENAMED = {"NonDynamicallyQuantizableLinear": "Linear"}
+
+
+def module_type(m: nn.Module) -> str | None:
+    """The spec type of a module, or None when the table has no row for it."""
+    cls = type(m)
+    for c in cls.__mro__:
+        name = RENAMED.get(c.__name__, c.__name__)
+        if c.__module__.startswith("torch.nn.") and name in REGISTRY:
+            return name
+    if cls.__name__ == "StochasticDepth":  # torchvision.ops: identity in eval mode, kept as the layer it is
+        return "Dropout"
+    if cls.__name__ in EXPORTED and all(hasattr(m, a) for a in EXPORTED[cls.__name__]):
+        return cls.__name__
+    return None
+
+
+# the classes `layercalc export` writes for the types torch.nn lacks, recognized by name and attributes
+EXPORTED = {"GroupedQueryAttention": ("q_proj", "k_proj", "num_kv_heads", "head_dim", "is_causal", "rotary"),
+            "RotaryEmbedding": ("rotary_dim", "base")}
+
+
+def _gqa(m):
+    e = m.q_proj.in_features
+    return {"num_heads": m.num_heads, "num_kv_heads": m.num_kv_heads if m.num_kv_heads != m.num_heads else None,
+            "head_dim": m.head_dim if m.head_dim != e // m.num_heads else None,
+            "bias": m.q_proj.bias is not None, "is_causal": m.is_causal, "rotary": m.rotary is not None}
+
+
+SPECIAL["GroupedQueryAttention"] = _gqa
+
+
+def is_leaf(m: nn.Module) -> bool:
+    return module_type(m) is not None or type(m).__name__ == "StochasticDepth" or isinstance(m, nn.TransformerEncoder)
+
+
+# --- the tables of functions and methods ----------------------------------------------------------------------
+#
+# Each row: target -> (spec type, how to read the arguments). The reader receives the evaluated
+# positional and keyword arguments (tensors as meta tensors) and returns (args, tensor inputs).
+
+ACTIVATIONS = {
+    F.relu: "ReLU", torch.relu: "ReLU", F.relu6: "ReLU6", F.gelu: "GELU", F.silu: "SiLU", F.sigmoid: "Sigmoid",
+    torch.sigmoid: "Sigmoid", F.tanh: "Tanh", torch.tanh: "Tanh", F.hardswish: "Hardswish",
+    F.hardsigmoid: "Hardsigmoid", F.mish: "Mish", F.elu: "ELU", F.selu: "SELU", F.leaky_relu: "LeakyReLU",
+    F.softplus: "Softplus", F.logsigmoid: "LogSigmoid", torch.abs: "Abs", torch.neg: "Neg",
+    F.dropout: "Dropout",
+}
+METHOD_ACTIVATIONS = {"relu": "ReLU", "sigmoid": "Sigmoid", "tanh": "Tanh", "abs": "Abs", "neg": "Neg"}
+NO_OPS = {"contiguous", "clone", "detach", "float", "to", "type_as"}
+SIZE_METHODS = {"size", "dim", "numel"}
+
+
+class Reader(fx.Interpreter):
+    """Runs the traced graph on meta tensors and writes one spec layer per tensor op."""
+
+    def __init__(self, gm: fx.GraphModule, root: nn.Module):
+        super().__init__(gm, garbage_collect_values=False)
+        self.root = root
+        self.layers: list[Layer] = []
+        self.refs: dict = {}  # fx node -> structure of Src/None mirroring its value
+        self.names: set = set()
+        self.called: dict = {}  # id(module) -> layer name of its first call
+        self.node = None
+        self.problems: list = []
+        self.inputs: list[tuple[str, list, str]] = []
+        self.outputs = None
+        self.counters: dict = {}
+        self.notes: list = []
+
+    # --- running ---------------------------------------------------------------------------------------------
+
+    def run_node(self, n):
+        self.node = n
+        result = super().run_node(n)
+        if n not in self.refs:
+            self.refs[n] = None
+        return result
+
+    def placeholder(self, target, args, kwargs):
+        value = super().placeholder(target, args, kwargs)
+        name = re.sub(r"\W", "_", self.node.name)
+        if isinstance(value, torch.Tensor):
+            self.inputs.append((name, list(value.shape), str(value.dtype).removeprefix("torch.")))
+            self.refs[self.node] = Src(name)
+            self.names.add(name)
+        return value
+
+    def output(self, target, args, kwargs):
+        self.outputs = self._refs(self.node.args[0])
+        return super().output(target, args, kwargs)
+
+    # --- the four node kinds -------------------------------------------------------------------------------
+
+    def call_module(self, target, args, kwargs):
+        m = self.fetch_attr(target)
+        result = super().call_module(target, args, kwargs)
+        if isinstance(m, nn.TransformerEncoder):
+            self._encoder(target, m, kwargs)
+            return result
+        t = module_type(m)
+        if t is None:
+            self._unsupported(f"module {type(m).__name__}", "write it with torch.nn modules, or add a row to the "
+                              "module table of layercalc.bridge.fx_import")
+            return result
+        ins = self._tensor_inputs(self.node.args, self.node.kwargs)
+        if type(m).__name__ == "StochasticDepth":
+            layer_args = {"p": m.p}
+        else:
+            layer_args = module_args(t, m)
+        call_args = {}
+        if t == "MultiheadAttention":
+            kw = dict(zip(("query", "key", "value", "key_padding_mask", "need_weights", "attn_mask",
+                           "average_attn_weights", "is_causal"), args))
+            kw.update(kwargs)
+            if kw.get("need_weights", True) is False:
+                call_args["need_weights"] = False
+            if kw.get("average_attn_weights", True) is False:
+                call_args["average_attn_weights"] = False
+            if kw.get("is_causal") or kw.get("attn_mask") is not None:
+                call_args["is_causal"] = True
+            ins = ins[:3]
+            if len(ins) == 3 and ins[0] == ins[1] == ins[2]:
+                ins = ins[:1]
+        elif t in ("TransformerEncoderLayer",):
+            if kwargs.get("is_causal") or kwargs.get("src_mask") is not None or (len(args) > 1 and args[1] is not None):
+                call_args["is_causal"] = True
+            ins = ins[:1]
+        elif t == "TransformerDecoderLayer":
+            if kwargs.get("tgt_is_causal") or kwargs.get("tgt_mask") is not None:
+                call_args["tgt_is_causal"] = True
+            ins = ins[:2]
+        elif t in ("RNN", "LSTM", "GRU", "LSTMCell", "GRUCell", "RNNCell"):
+            if len(ins) > 1:
+                self._unsupported(f"{t} with an initial state", "let the initial state default to zeros")
+            ins = ins[:1]
+        layer_args.update(call_args)
+        name = self._module_name(target)
+        first = self.called.get(id(m))
+        layer = self._add(name, t, layer_args, ins)
+        layer.module = m
+        holds = any(True for _ in m.parameters()) or any(True for _ in m.buffers())
+        if first is not None and holds:
+            layer.share = first  # a module with no state called again is just the same op again
+        elif first is None:
+            self.called[id(m)] = name
+        params = list(m.parameters())
+        if params and not any(p.requires_grad for p in params):
+            layer.trainable = False
+        self.refs[self.node] = self._result_refs(t, layer, result, layer_args)
+        return result
+
+    def _encoder(self, target, m, kwargs):
+        """nn.TransformerEncoder: its layers (and final norm) one by one, as its forward runs them."""
+        if kwargs.get("mask") is not None or kwargs.get("src_key_padding_mask") is not None:
+            self._unsupported("nn.TransformerEncoder with a mask", "call it without a mask, or with is_causal")
+            return
+        cur = self._src(self.node.args[0])
+        stack = dict(self.node.meta.get("nn_module_stack") or {})
+        base = tuple(v for v in stack.values())
+        for i, layer in enumerate(m.layers):
+            a = module_args("TransformerEncoderLayer", layer)
+            if kwargs.get("is_causal"):
+                a["is_causal"] = True
+            q = f"{target}.layers.{i}"
+            lay = self._add(self._unique(q), "TransformerEncoderLayer", a, [cur])
+            lay.path = tuple(p for p, _ in base) + (f"{target}.layers", q)
+            lay.classes = tuple(c for _, c in base) + (nn.ModuleList, type(layer))
+            lay.module = layer
+            cur = Src(lay.name)
+        if m.norm is not None:
+            t = module_type(m.norm)
+            lay = self._add(self._unique(f"{target}.norm"), t, module_args(t, m.norm), [cur])
+            lay.path = tuple(p for p, _ in base) + (f"{target}.norm",)
+            lay.classes = tuple(c for _, c in base) + (type(m.norm),)
+            lay.module = m.norm
+            cur = Src(lay.name)
+        self.refs[self.node] = cur
+
+    def call_function(self, target, args, kwargs):
+        result = super().call_function(target, args, kwargs)
+        self._function(target, args, kwargs, result, method=False)
+        return result
+
+    def call_method(self, target, args, kwargs):
+        result = super().call_method(target, args, kwargs)
+        self._function(target, args, kwargs, result, method=True)
+        return result
+
+    def get_attr(self, target, args, kwargs):
+        value = super().get_attr(target, args, kwargs)
+        if isinstance(value, nn.Parameter):
+            name = self._unique(target)
+            layer = self._add(name, "Parameter", {"shape": list(value.shape)}, [])
+            # its place: the modules whose attribute it is (a layer scale inside its block)
+            parts = target.split(".")[:-1]
+            quals = [".".join(parts[:k]) for k in range(1, len(parts) + 1)]
+            layer.path = tuple(quals)
+            layer.classes = tuple(type(self.root.get_submodule(q)) for q in quals)
+            layer.trainable = value.requires_grad
+            first = self.called.get(id(value))
+            if first is not None:
+                self._unsupported("a parameter read twice", "read it once and reuse the tensor")
+            self.called[id(value)] = name
+            self.refs[self.node] = Src(name)
+        elif isinstance(value, torch.Tensor):
+            self._unsupported(f"the buffer {target} used as a tensor",
+                              "compute it from the inputs, or register it as a parameter")
+        return value
+
+    # --- functions and methods -----------------------------------------------------------------------------
+
+    def _function(self, target, args, kwargs, result, method: bool):
+        n = self.node
+        tensors = [a for a in _flat(n.args) + _flat(list(n.kwargs.values())) if isinstance(a, fx.Node)
+                   and isinstance(self.env.get(a), torch.Tensor)]
+        if isinstance(result, torch.Size) or (isinstance(result, (tuple, list)) and not any(
+                isinstance(r, torch.Tensor) for r in _flat(result))):
+            if target is operator.getitem and isinstance(self.refs.get(n.args[0]), (tuple, list)):
+                self.refs[n] = self._getitem(self.refs[n.args[0]], args[1])
+            return
+        if tensors and not any(isinstance(self._refs(a), (Src, tuple, list, Lazy)) for a in tensors):
+            return  # an op on constants (a mask built from sizes): evaluated, not a layer
+        if not isinstance(result, (torch.Tensor, tuple, list)) or not tensors:
+            if isinstance(result, (tuple, list)) and any(isinstance(r, torch.Tensor) for r in result) and tensors:
+                pass
+            else:
+                # sizes, dims and other Python values: evaluated, not layers; getitem on tuples of tensors
+                if target is operator.getitem and isinstance(self.refs.get(n.args[0]), (tuple, list)):
+                    self.refs[n] = self._getitem(self.refs[n.args[0]], args[1])
+                return
+        key = target if not method else target
+        if target is operator.getitem:
+            base = self.refs.get(n.args[0])
+            if isinstance(base, (tuple, list)):
+                self.refs[n] = self._getitem(base, args[1])
+                return
+            self._index(args[0], args[1], result)
+            return
+        if method and target in NO_OPS:
+            self.refs[n] = self._refs(n.args[0])
+            return
+        if (method and target in SIZE_METHODS) or not isinstance(result, (torch.Tensor, tuple, list)):
+            return
+        handler = METHODS.get(target) if method else FUNCTIONS.get(key)
+        act = (METHOD_ACTIVATIONS.get(target) if method else ACTIVATIONS.get(key))
+        if handler is None and act is not None:
+            handler = _activation(act)
+        if handler is None:
+            what = f"Tensor.{target}" if method else _op_name(target)
+            self._unsupported(what, "express it with supported ops (see docs/pytorch.md), or wrap it in a "
+                              "torch.nn module that layercalc knows")
+            return
+        try:
+            out = handler(self, args, kwargs, result)
+        except ImportProblem as exc:
+            self._unsupported(exc.op, exc.fix)
+            return
+        if out is None:
+            return
+        if isinstance(out, Src) or not isinstance(out[0], str):
+            self.refs[n] = out  # a value passed through, or the pieces of a split
+            return
+        t, layer_args, ins = out
+        layer = self._add(self._op_name(t), t, layer_args, ins)
+        self.refs[n] = Src(layer.name)
+
+    def _index(self, x, index, result):
+        """``x[...]`` with ints, slices, None and Ellipsis: Select, Slice and Reshape layers."""
+        src = self._src(self.node.args[0])
+        if not isinstance(index, tuple):
+            index = (index,)
+        if any(isinstance(i, torch.Tensor) for i in index):
+            self._unsupported("indexing by a tensor", "index by ints and slices")
+            return
+        if any(i is None for i in index):
+            layer = self._add(self._op_name("Reshape"), "Reshape", {"shape": list(result.shape)}, [src])
+            self.refs[self.node] = Src(layer.name)
+            return
+        dim = 0
+        shape = list(x.shape)
+        ell = index.index(Ellipsis) if Ellipsis in index else None
+        cur = src
+        items = list(index)
+        if ell is not None:
+            items = items[:ell] + [slice(None)] * (len(shape) - len(items) + 1) + items[ell + 1:]
+        for item in items:
+            if isinstance(item, int):
+                layer = self._add(self._op_name("Select"), "Select", {"dim": dim, "index": item}, [cur])
+                cur = Src(layer.name)
+                shape.pop(dim)
+            elif isinstance(item, slice):
+                if item == slice(None):
+                    dim += 1
+                    continue
+                a = {"dim": dim}
+                if item.start not in (None, 0):
+                    a["start"] = item.start
+                if item.stop is not None and item.stop < 2**62:
+                    a["end"] = item.stop
+                if item.step not in (None, 1):
+                    a["step"] = item.step
+                layer = self._add(self._op_name("Slice"), "Slice", a, [cur])
+                cur = Src(layer.name)
+                dim += 1
+            else:
+                self._unsupported(f"indexing by {type(item).__name__}", "index by ints and slices")
+                return
+        self.refs[self.node] = cur
+
+    # --- after the run -------------------------------------------------------------------------------------
+
+    def output_srcs(self) -> list:
+        out = []
+
+        def walk(r):
+            if isinstance(r, Lazy):
+                r = r.get()
+            if isinstance(r, Src):
+                out.append(r)
+            elif isinstance(r, (tuple, list)):
+                for x in r:
+                    walk(x)
+            elif isinstance(r, dict):
+                for x in r.values():
+                    walk(x)
+        walk(self.outputs)
+        return out
+
+    def finish(self):
+        """Ties, and the parameters that forward never reaches (counted as model.parameters() counts them)."""
+        owner: dict = {}
+        seen_modules = set()
+        self.notes = []
+        for layer in self.layers:
+            if layer.type == "Parameter":
+                continue
+            m = layer.module
+            if m is None or layer.share is not None:
+                continue
+            seen_modules.add(id(m))
+            for pname, p in m.named_parameters():
+                first = owner.get(id(p))
+                if first is not None and first[0] != layer.name:
+                    if pname == "weight" and first[1] == "weight":
+                        layer.tie = first[0]
+                    else:
+                        self.notes.append(f"{layer.name}.{pname} is shared with {first[0]}.{first[1]} and "
+                                          "counted twice: only a whole weight can be tied")
+                else:
+                    owner[id(p)] = (layer.name, pname)
+        for pid, name in self.called.items():
+            owner.setdefault(pid, (name, ""))
+        self.output_refs = self.output_srcs()
+        unused = [(n, p) for n, p in self.root.named_parameters() if id(p) not in owner]
+        for n, p in unused:
+            pname = self._unique(n)
+            layer = Layer(pname, "Parameter", {"shape": list(p.shape)}, [], (), ())
+            layer.trainable = p.requires_grad
+            layer.note = "never called by forward; counted as model.parameters() counts it"
+            self.layers.append(layer)
+            self.names.add(pname)
+            owner[id(p)] = (pname, "")
+        counted_buffers = set()
+        for layer in self.layers:
+            if layer.module is not None and layer.share is None:
+                counted_buffers |= {id(b) for b in layer.module.buffers()}
+        missing = sum(b.numel() for b in self.root.buffers() if id(b) not in counted_buffers)
+        if unused:
+            self.notes.append(f"{len(unused)} parameter tensor(s) that forward never reaches are written as "
+                              "Parameter layers")
+        if missing:
+            self.notes.append(f"{missing:,} buffer elements of modules that forward never calls (or that it reads "
+                              "directly) are not in this spec")
+
+    # --- helpers -------------------------------------------------------------------------------------------
+
+    def _add(self, name, t, args, ins) -> Layer:
+        stack = self.node.meta.get("nn_module_stack") or {}
+        path = tuple(v[0] for v in stack.values())
+        classes = tuple(v[1] for v in stack.values())
+        if self.node.op == "call_module":
+            path, classes = path, classes
+        layer = Layer(name, t, args, list(ins), path, classes)
+        layer.given_name = None
+        self.layers.append(layer)
+        self.names.add(name)
+        return layer
+
+    def _module_name(self, target: str) -> str:
+        return self._unique(target)
+
+    def _op_name(self, t: str) -> str:
+        stack = self.node.meta.get("nn_module_stack") or {}
+        path = list(stack.values())[-1][0] if stack else ""
+        key = (path, t)
+        self.counters[key] = self.counters.get(key, 0) + 1
+        base = f"{t.lower()}_{self.counters[key]}"
+        return self._unique(f"{path}.{base}" if path else base)
+
+    def _unique(self, name: str) -> str:
+        if name not in self.names:
+            return name
+        k = 2
+        while f"{name}_{k}" in self.names:
+            k += 1
+        return f"{name}_{k}"
+
+    def _refs(self, arg):
+        if isinstance(arg, fx.Node):
+            r = self.refs.get(arg)
+            return r.get() if isinstance(r, Lazy) else r
+        if isinstance(arg, (tuple, list)):
+            return type(arg)(self._refs(a) for a in arg)
+        return None
+
+    def _src(self, arg) -> Src:
+        r = self._refs(arg)
+        if isinstance(r, Lazy):
+            r = r.get()
+        if not isinstance(r, Src):
+            raise ImportProblem("a tensor that does not come from the inputs", "build it from the inputs")
+        return r
+
+    def _tensor_inputs(self, args, kwargs) -> list:
+        out = []
+        for a in _flat(list(args)) + _flat(list(kwargs.values())):
+            if isinstance(a, fx.Node) and isinstance(self.env.get(a), torch.Tensor):
+                r = self._refs(a)
+                if isinstance(r, Src):
+                    out.append(r)
+        return out
+
+    def _getitem(self, base, index):
+        item = base[index]
+        return item.get() if isinstance(item, Lazy) else item
+
+    def _result_refs(self, t, layer, result, layer_args):
+        name = layer.name
+        if t == "MultiheadAttention":
+            return (Src(name), Src(name, "attn_weights") if result[1] is not None else None)
+        if t in ("RNN", "GRU"):
+            return (Src(name), Src(name, "h_n"))
+        if t == "LSTM":
+            return (Src(name), (Src(name, "h_n"), Src(name, "c_n")))
+        if t == "LSTMCell":
+            return (Src(name), Src(name, "c"))
+        if isinstance(result, tuple) and layer_args.get("return_indices"):
+            return (Src(name), Src(name, "indices"))
+        return Src(name)
+
+    def _unsupported(self, op: str, fix: str):
+        n = self.node
+        stack = n.meta.get("nn_module_stack") or {}
+        path = list(stack.values())[-1][0] if stack else "(the model's forward)"
+        where = ""
+        trace = n.meta.get("stack_trace")
+        if trace:
+            lines = [ln.strip() for ln in trace.strip().splitlines() if ln.strip().startswith("File ")
+                     and "/torch/" not in ln and "layercalc/bridge" not in ln]
+            if lines:
+                m = re.match(r'File "([^"]+)", line (\d+)', lines[-1])
+                where = f"{m.group(1)}:{m.group(2)}" if m else lines[-1]
+        self.problems.append((path or "(the model's forward)", op, where, fix))
+
+
+def _op_name(target) -> str:
+    """The name users know an op by: torch.sort, torch.nn.functional.pad, operator.pow."""
+    name = getattr(target, "__name__", str(target))
+    if getattr(torch, name, None) is target:
+        return f"torch.{name}"
+    if getattr(F, name, None) is target:
+        return f"torch.nn.functional.{name}"
+    if getattr(operator, name, None) is target:
+        return f"operator.{name}"
+    mod = getattr(target, "__module__", None)
+    return f"{mod}.{name}" if mod else name
+
+
+def _flat(items) -> list:
+    out = []
+    for a in items:
+        if isinstance(a, (tuple, list)):
+            out.extend(_flat(a))
+        else:
+            out.append(a)
+    return out
+
+
+def _activation(t):
+    def read(r, args, kwargs, result):
+        src = r._src(r.node.args[0])
+        a = {}
+        if t == "GELU" and kwargs.get("approximate", "none") != "none":
+            a["approximate"] = kwargs["approximate"]
+        if t == "Dropout":
+            p = kwargs.get("p", args[1] if len(args) > 1 else 0.5)
+            if p != 0.5:
+                a["p"] = p
+        if t == "LeakyReLU":
+            slope = kwargs.get("negative_slope", args[1] if len(args) > 1 else 0.01)
+            if slope != 0.01:
+                a["negative_slope"] = slope
+        return t, a, [src]
+    return read
+
+
+def _arg(args, kwargs, i, name, default=None):
+    if name in kwargs:
+        return kwargs[name]
+    return args[i] if len(args) > i else default
+
+
+def _binary(t):
+    def read(r, args, kwargs, result):
+        a, b = args[0], args[1]
+        srcs = []
+        for node_arg, value in zip(r.node.args[:2], (a, b)):
+            if isinstance(value, torch.Tensor):
+                srcs.append(r._src(node_arg))
+            else:
+                raise ImportProblem(f"{t} of a tensor and the constant {value!r}",
+                                    "a constant operand has no spec type yet: multiply by a learned Parameter "
+                                    "or fold the constant into the layer before")
+        if t == "Add" and len(srcs) == 2 and srcs[0] == srcs[1]:
+            pass
+        return t, {}, srcs
+    return read
+
+
+def _flatten(r, args, kwargs, result):
+    a = {}
+    start, end = _arg(args, kwargs, 1, "start_dim", 0), _arg(args, kwargs, 2, "end_dim", -1)
+    if start != 1:
+        a["start_dim"] = start
+    if end != -1:
+        a["end_dim"] = end
+    return "Flatten", a, [r._src(r.node.args[0])]
+
+
+def _reshape(r, args, kwargs, result):
+    shape = list(args[1:]) if len(args) > 2 or not isinstance(args[1] if len(args) > 1 else None, (tuple, list)) \
+        else list(args[1])
+    if not shape and "shape" in kwargs:
+        shape = list(kwargs["shape"])
+    out = [(-1 if s == -1 else int(result.shape[i])) for i, s in enumerate(shape)] if len(shape) == result.dim() \
+        else list(result.shape)
+    return "Reshape", {"shape": out}, [r._src(r.node.args[0])]
+
+
+def _permute(r, args, kwargs, result):
+    dims = list(args[1]) if len(args) == 2 and isinstance(args[1], (tuple, list)) else list(args[1:])
+    return "Permute", {"dims": dims}, [r._src(r.node.args[0])]
+
+
+def _transpose(r, args, kwargs, result):
+    return "Transpose", {"dim0": _arg(args, kwargs, 1, "dim0"), "dim1": _arg(args, kwargs, 2, "dim1")}, \
+        [r._src(r.node.args[0])]
+
+
+def _mean(r, args, kwargs, result):
+    dim = _arg(args, kwargs, 1, "dim")
+    a = {}
+    if dim is not None:
+        a["dim"] = list(dim) if isinstance(dim, (tuple, list)) else dim
+    if _arg(args, kwargs, 2, "keepdim", False):
+        a["keepdim"] = True
+    return "Mean", a, [r._src(r.node.args[0])]
+
+
+def _cat(r, args, kwargs, result):
+    dim = _arg(args, kwargs, 1, "dim", 0)
+    srcs = [r._src(n) for n in r.node.args[0]]
+    if len(srcs) == 1:
+        return srcs[0]  # the concatenation of one tensor is that tensor
+    a = {"dim": dim} if dim != 0 else {}
+    return "Concat", a, srcs
+
+
+def _softmax(t):
+    def read(r, args, kwargs, result):
+        return t, {"dim": _arg(args, kwargs, 1, "dim")}, [r._src(r.node.args[0])]
+    return read
+
+
+def _matmul(r, args, kwargs, result):
+    return "MatMul", {}, [r._src(r.node.args[0]), r._src(r.node.args[1])]
+
+
+def _expand(r, args, kwargs, result):
+    shape = list(args[1]) if len(args) == 2 and isinstance(args[1], (tuple, list)) else list(args[1:])
+    return "Expand", {"shape": [int(s) for s in shape]}, [r._src(r.node.args[0])]
+
+
+def _sdpa(r, args, kwargs, result):
+    a = {}
+    if kwargs.get("is_causal") or (len(args) > 5 and args[5]):
+        a["is_causal"] = True
+    if kwargs.get("scale") is not None:
+        a["scale"] = kwargs["scale"]
+    if kwargs.get("enable_gqa"):
+        a["enable_gqa"] = True
+    if kwargs.get("attn_mask") is not None or (len(args) > 3 and args[3] is not None):
+        raise ImportProblem("scaled_dot_product_attention with an attn_mask", "use is_causal=True, or no mask")
+    return "ScaledDotProductAttention", a, [r._src(n) for n in r.node.args[:3]]
+
+
+def _adaptive_avg(n):
+    def read(r, args, kwargs, result):
+        size = _norm(_arg(args, kwargs, 1, "output_size"))
+        return f"AdaptiveAvgPool{n}d", {"output_size": size}, [r._src(r.node.args[0])]
+    return read
+
+
+def _split(kind):
+    """chunk, split, unbind: one Slice (or Select) per piece, made when the piece is used."""
+    def read(r, args, kwargs, result):
+        src = r._src(r.node.args[0])
+        x = args[0]
+        if kind == "unbind":
+            dim = _arg(args, kwargs, 1, "dim", 0)
+        else:
+            dim = _arg(args, kwargs, 2, "dim", 0)
+        dim = dim % x.dim()
+        pieces = []
+        start = 0
+        node = r.node
+        for k, piece in enumerate(result):
+            size = piece.shape[dim] if kind != "unbind" else 1
+
+            def make(start=start, size=size, k=k):
+                saved = r.node
+                r.node = node
+                try:
+                    if kind == "unbind":
+                        layer = r._add(r._op_name("Select"), "Select", {"dim": dim, "index": k}, [src])
+                    else:
+                        a = {"dim": dim}
+                        if start:
+                            a["start"] = start
+                        if start + size != x.shape[dim]:
+                            a["end"] = start + size
+                        layer = r._add(r._op_name("Slice"), "Slice", a, [src])
+                finally:
+                    r.node = saved
+                return Src(layer.name)
+            pieces.append(Lazy(make))
+            start += size
+        return tuple(pieces)
+    return read
+
+
+def _select(r, args, kwargs, result):
+    return "Select", {"dim": _arg(args, kwargs, 1, "dim"), "index": _arg(args, kwargs, 2, "index")}, \
+        [r._src(r.node.args[0])]
+
+
+def _pool(kind, n):
+    """F.avg_pool2d / F.max_pool2d with torch's defaults (stride = kernel_size)."""
+    names = ("kernel_size", "stride", "padding") + (("ceil_mode", "count_include_pad", "divisor_override")
+                                                    if kind == "Avg" else ("dilation", "ceil_mode", "return_indices"))
+
+    def read(r, args, kwargs, result):
+        a = {}
+        for i, name in enumerate(names):
+            v = _arg(args, kwargs, i + 1, name)
+            if v is None or (isinstance(v, (list, tuple)) and not v):
+                continue
+            a[name] = _norm(tuple(v) if isinstance(v, list) else v)
+        if "stride" not in a:
+            a["stride"] = a["kernel_size"]
+        for name, default in (("padding", 0), ("dilation", 1), ("ceil_mode", False), ("count_include_pad", True),
+                              ("return_indices", False)):
+            if a.get(name) == default:
+                del a[name]
+        if a.get("return_indices"):
+            raise ImportProblem(f"{kind.lower()}_pool{n}d with return_indices", "use nn.MaxPool with return_indices")
+        return f"{kind}Pool{n}d", a, [r._src(r.node.args[0])]
+    return read
+
+
+def _layer_norm(r, args, kwargs, result):
+    raise ImportProblem("torch.nn.functional.layer_norm", "use torch.nn.LayerNorm (a module owns its parameters)")
+
+
+FUNCTIONS = {
+    operator.add: _binary("Add"), torch.add: _binary("Add"), operator.iadd: _binary("Add"),
+    operator.mul: _binary("Mul"), torch.mul: _binary("Mul"), operator.imul: _binary("Mul"),
+    operator.sub: _binary("Sub"), torch.sub: _binary("Sub"),
+    operator.truediv: _binary("Div"), torch.div: _binary("Div"),
+    operator.matmul: _matmul, torch.matmul: _matmul, torch.bmm: _matmul,
+    torch.flatten: _flatten, torch.reshape: _reshape, torch.permute: _permute, torch.transpose: _transpose,
+    torch.mean: _mean, torch.cat: _cat, torch.concat: _cat, torch.chunk: _split("chunk"),
+    torch.split: _split("split"), torch.unbind: _split("unbind"),
+    F.softmax: _softmax("Softmax"), torch.softmax: _softmax("Softmax"), F.log_softmax: _softmax("LogSoftmax"),
+    F.scaled_dot_product_attention: _sdpa, F.adaptive_avg_pool2d: _adaptive_avg(2),
+    F.adaptive_avg_pool1d: _adaptive_avg(1), F.layer_norm: _layer_norm, torch.select: _select,
+    F.avg_pool1d: _pool("Avg", 1), F.avg_pool2d: _pool("Avg", 2), F.avg_pool3d: _pool("Avg", 3),
+    F.max_pool1d: _pool("Max", 1), F.max_pool2d: _pool("Max", 2), F.max_pool3d: _pool("Max", 3),
+    torch.avg_pool1d: _pool("Avg", 1), torch.max_pool1d: _pool("Max", 1), torch.max_pool2d: _pool("Max", 2),
+}
+METHODS = {
+    "add": _binary("Add"), "mul": _binary("Mul"), "sub": _binary("Sub"), "div": _binary("Div"),
+    "add_": _binary("Add"), "mul_": _binary("Mul"),
+    "matmul": _matmul, "flatten": _flatten, "view": _reshape, "reshape": _reshape, "permute": _permute,
+    "transpose": _transpose, "mean": _mean, "chunk": _split("chunk"), "split": _split("split"),
+    "unbind": _split("unbind"), "softmax": _softmax("Softmax"), "expand": _expand, "select": _select,
+}
+
+
+# --- tracing ------------------------------------------------------------------------------------------------
+
+
+class LeafTracer(fx.Tracer):
+    """torch.fx's tracer with every module of the table as a leaf."""
+
+    record_stack_traces = True  # the source line of an op without a row
+
+    def is_leaf_module(self, m, qualname):
+        return is_leaf(m)
+
+
+def trace(model: nn.Module, example: list, input_names=None) -> Reader:
+    """Trace ``model`` and read it on ``example`` (meta tensors); raise UnsupportedOps listing every gap."""
+    from torch._subclasses.fake_tensor import FakeTensorMode
+
+    tracer = LeafTracer()
+    was_training = model.training
+    model.eval()  # the forward of eval mode: no auxiliary outputs, dropout as itself
+    try:
+        graph = tracer.trace(model)
+    except Exception as exc:  # noqa: BLE001 - any failure of symbolic tracing is reported as one message
+        model.train(was_training)
+        raise ImportFailed(f"torch.fx cannot trace {type(model).__name__}: {type(exc).__name__}: "
+                           f"{str(exc).splitlines()[0] if str(exc) else ''}. Fix: make forward free of "
+                           "control flow on tensor values, or import with --hf for HuggingFace models") from None
+    if input_names:
+        placeholders = [n for n in graph.nodes if n.op == "placeholder"]
+        for n, new in zip(placeholders, input_names):
+            n.name = new
+    try:
+        gm = fx.GraphModule(tracer.root, graph)
+    except Exception as exc:  # noqa: BLE001
+        raise ImportFailed(f"torch.fx cannot rebuild {type(model).__name__}: {exc}. Fix: rename the sub-module "
+                           "the message names") from None
+    reader = Reader(gm, model)
+    fake = FakeTensorMode(allow_non_fake_inputs=True)
+    first = next(iter(model.parameters()), None)
+    device = first.device if first is not None else torch.device("cpu")
+    try:
+        with torch.no_grad(), torch.device(device), fake:  # tensors made in forward go where the weights are
+            inputs = [fake.from_tensor(torch.empty(t.shape, dtype=t.dtype, device=device)) for t in example]
+            reader.run(*inputs)
+    except (UnsupportedOps, ImportFailed):
+        raise
+    except Exception as exc:  # noqa: BLE001
+        if reader.problems:
+            raise UnsupportedOps(reader.problems) from None
+        where = reader.node.name if reader.node is not None else "the model"
+        raise ImportFailed(f"running {type(model).__name__} on the example inputs failed at {where}: "
+                           f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}. Fix: check "
+                           "--input (shapes and dtypes the model accepts)") from None
+    finally:
+        model.train(was_training)
+    if reader.problems:
+        raise UnsupportedOps(reader.problems)
+    reader.finish()
+    return reader
+
+
+__all__ = ["trace", "Reader", "Layer", "Src", "math"]
