@@ -48,6 +48,8 @@ RECIPES = {
     "layers": lambda spec, text: ["layers", text.split("\n", 1)[0][:200] or "Conv2d", "--format", "json"],
     "schema": lambda spec, text: ["schema", "--indent", str(len(text) % 20)],
     "export": lambda spec, text: ["export", spec],
+    # the corpus file as an import TARGET: refused as not a Python file, never run
+    "import": lambda spec, text: ["import", f"{spec}:Model", "--input", "x=1,4"],
 }
 
 runner = CliRunner()
