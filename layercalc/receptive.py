@@ -87,7 +87,7 @@ def _window_field(f: Field, kernel, stride, padding, dilation) -> Field:
                  tuple(st - p * j for st, p, j in zip(f.start, padding, f.jump)))
 
 
-def _union(fields: list, shape_len: int) -> Field | str:
+def _union(fields: list) -> Field | str:
     fields = [f for f in fields if f is not CONST]
     if not fields:
         return CONST
@@ -103,35 +103,32 @@ def _union(fields: list, shape_len: int) -> Field | str:
 
 
 class _Walker:
-    def __init__(self, n: int, rank: int):
+    def __init__(self, n: int):
         self.n = n  # spatial dims
-        self.rank = rank  # rank of the spatial input
-
-    def spatial(self, shape) -> bool:
-        return len(shape) >= self.n + 1
 
     def step(self, row, ins: list) -> Field | str:
+        """The field of ``row``'s output from its inputs' fields (CONST, or a reason it ended)."""
         t, a, n = row.type, row.args, self.n
-        fields = [f for f in ins]
+        fields = list(ins)
         if any(isinstance(f, str) and f is not CONST for f in fields):
             return next(f for f in fields if isinstance(f, str) and f is not CONST)
         if t == "Parameter":
             return CONST
         first = fields[0] if fields else CONST
-        if t in POINTWISE or t in ("Identity",):
+        if t in POINTWISE:
             return first
         if t in MERGES:
             shapes = row.input_shapes
             for s, f in zip(shapes, fields):
                 if f is not CONST and list(s[-n:]) != list(row.output_shape[-n:]):
                     return "an input is broadcast along the spatial dimensions"
-            return _union(fields, n)
+            return _union(fields)
         if t in CHANNEL_DIM_OK:
             dim = a.get("dim", 1)
             rank = len(row.input_shapes[0]) if row.input_shapes else 0
             d = dim % rank if rank else dim
             if rank and d < rank - n:
-                return _union(fields, n) if t == "Concat" else first
+                return _union(fields) if t == "Concat" else first
             return f"{t} along a spatial dimension"
         if first is CONST:
             return CONST
@@ -183,7 +180,7 @@ def receptive_fields(graph: Graph, report: Report) -> tuple[str | None, list[Fie
         why = "the spec has no floating-point input of rank 3 or more, (N, C, *spatial): it is not convolutional"
         return None, [FieldRow(r.name, r.type, r.output_shape, None) for r in report.layers], why
     n = len(image.shape) - 2
-    if len(image.shape) >= 3 and _is_unbatched(graph, image):
+    if _is_unbatched(graph, image):
         n = len(image.shape) - 1
     values: dict = {}
     for i in spec.inputs:
@@ -191,7 +188,7 @@ def receptive_fields(graph: Graph, report: Report) -> tuple[str | None, list[Fie
             values[i.name] = Field((1,) * n, (1,) * n, (0,) * n)
         else:
             values[i.name] = f"it reads the input '{i.name}'"
-    walker = _Walker(n, len(image.shape))
+    walker = _Walker(n)
     rows = []
     for node, row in zip(graph.nodes, report.layers):
         ins = [values[s.node] if s.extra is None else f"'{s}' is an extra output" for s in node.inputs]

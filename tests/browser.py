@@ -256,8 +256,9 @@ def mermaid_script() -> str | None:
     for name in ("package.json", "package-lock.json"):
         shutil.copy(os.path.join(JS_DIR, name), where)
     try:
-        subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--ignore-scripts", "--loglevel=error"], cwd=where,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=600, check=True)
+        subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--ignore-scripts", "--loglevel=error",
+                        "--fetch-timeout=30000", "--fetch-retries=1"], cwd=where,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=240, check=True)
     except (OSError, subprocess.SubprocessError):
         return None
     return script if os.path.exists(script) else None

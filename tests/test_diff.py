@@ -172,7 +172,7 @@ def test_a_decrease_passes_every_gate(gpt2_pair):
 
 
 @pytest.mark.parametrize("args", [["--max-params-increase", "five"], ["--max-macs-increase", "-1%"],
-                                  ["--format", "html"], ["--depth", "x"]])
+                                  ["--format", "svg"], ["--depth", "x"]])
 def test_usage_errors(gpt2_pair, args):
     proc = cli("diff", *gpt2_pair, *args)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr

@@ -23,8 +23,8 @@ from layercalc.graph.mermaid import limits_exceeded, to_mermaid
 from .browser import Browser, find_chromium, mermaid_script
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SPECS = sorted(glob.glob(os.path.join(HERE, "..", "specs", "*.yaml")))
-SPEC_IDS = [os.path.basename(p)[:-5] for p in SPECS]
+SPECS = sorted(glob.glob(os.path.join(HERE, "..", "specs", "**", "*.yaml"), recursive=True))
+SPEC_IDS = [os.path.relpath(p, os.path.join(HERE, "..", "specs"))[:-5] for p in SPECS]
 # each spec as drawn by default, with every level open, and folded at depth 1
 VARIANTS = {"default": {}, "open": {"max_nodes": None}, "depth1": {"depth": 1}}
 
@@ -215,3 +215,14 @@ def test_the_readme_diagram_is_current():
     block = block[:block.index("```\n", 4) + 4]
     p = cli("graph", spec("resnet18"), "--depth", "1", "--format", "markdown")
     assert p.returncode == 0 and block == p.stdout
+
+
+@pytest.mark.parametrize("name", ["resnet18", "gpt2-small"])
+def test_mermaid_renders_the_diagram(mermaid_page, name):
+    # beyond parsing: Mermaid lays the default diagram out and draws it, a box per layer
+    text = to_mermaid(diagram_of(spec(name)))
+    svg = mermaid_page.evaluate(f"mermaid.render('d{abs(hash(name))}', {json.dumps(text)}).then(r => r.svg, "
+                                "e => 'ERROR ' + e.message)")
+    assert svg.startswith("<svg"), svg[:300]
+    boxes = len(re.findall(r'class="node ', svg))
+    assert boxes == text.count("<br/>")  # every box of the text is drawn

@@ -117,3 +117,24 @@ def test_a_blank_screenshot_is_seen(browser, tmp_path):
     tab, _ = load(browser, page)
     colours, inked = image_stats(browser, tab.screenshot())
     assert colours <= 2 and inked < 0.01
+
+
+def test_memory_and_diff_pages(browser, tmp_path):
+    pages = {
+        "memory": cli("memory", spec("resnet18"), "--format", "html"),
+        "diff": cli("diff", spec("resnet18"), spec("resnet50"), "--format", "html"),
+    }
+    for name, p in pages.items():
+        assert p.returncode == 0, p.stderr
+        assert not re.search(r'\b(src|href)\s*=\s*"(?!#)', p.stdout)
+        path = tmp_path / f"{name}.html"
+        path.write_text(p.stdout)
+        tab, url = load(browser, path)
+        assert tab.console_errors() == [] and tab.requests() == [url], name
+        colours, inked = image_stats(browser, tab.screenshot())
+        assert colours > 50 and inked > 0.05, (name, colours, inked)
+    # memory: ResNet-18's float32 weights, 11,689,512 * 4 = 46,758,048 bytes, in the weights card
+    assert "46,758,048 B" in pages["memory"].stdout
+    # diff: params 11,689,512 -> 25,557,032, +13,867,520 (+118.63%)
+    assert "+13,867,520 (+118.63%)" in pages["diff"].stdout
+    assert pages["diff"].stdout.count("<svg") == 4  # two pair charts and both graphs

@@ -258,3 +258,39 @@ def test_summary_does_not_import_torch():
             "print('TORCH' if 'torch' in sys.modules else 'NO-TORCH', file=sys.stderr)")
     run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert run.stderr.strip().splitlines()[-1] == "NO-TORCH"
+
+
+@pytest.mark.parametrize("name", ["resnet50", "mobilenet_v2"])
+def test_checked_in_examples_are_what_import_writes(torchvision, name):
+    from layercalc.bridge.api import read_model
+
+    with torch.device("meta"):
+        model = torchvision.models.get_model(name)
+    text = read_model(model, [(1, 3, 224, 224)], name=name,
+                      header=f"imported by `layercalc import torchvision.models:{name}`")
+    assert text == (ROOT / "specs" / "imported" / f"{name}.yaml").read_text()
+
+
+def test_convnext_layer_norm_over_channels(torchvision):
+    """torchvision's LayerNorm2d subclasses nn.LayerNorm but permutes: traced through, not taken as a LayerNorm."""
+    with torch.device("meta"):
+        model = torchvision.models.convnext_tiny()
+    text = from_torch(model, [(1, 3, 224, 224)], name="convnext_tiny")
+    report = layercalc.analyze(text)
+    assert ours(report) == measure(model, [torch.zeros(1, 3, 224, 224, device="meta")])
+    assert report.totals["params"] == 28589128  # torchvision's published num_params
+
+
+def test_from_torch_takes_tensors_and_names_dims():
+    model = hw.TwoInputs()
+    text = layercalc.from_torch(model, {"image": torch.zeros(3, 3, 32, 32), "features": torch.zeros(3, 12)},
+                                name="two", dims={"B": 0})
+    assert text.startswith("layercalc: 1\nname: two\ndims: {B: 3}\ninputs:\n  image: [B, 3, 32, 32]\n")
+    # the same spec at another batch size: torch's numbers for that batch
+    report = layercalc.analyze(text, dims={"B": 5})
+    assert ours(report) == measure(model, [torch.zeros(5, 3, 32, 32), torch.zeros(5, 12)])
+
+
+def test_hf_is_refused_clearly():
+    run = _cli("import", "--hf", "config.json", "--input", "input_ids=1,8:int64")
+    assert run.returncode == 2 and "--hf is not available in this version" in run.stderr

@@ -140,7 +140,7 @@ def wire(scope: Scope, read_by: dict):
                 for s, readers in read_by.get(lay.name, {}).items():
                     if readers - inner and s not in leaving:
                         leaving.append(s)
-            if len(leaving) > 1 or not ins or any(lay.type == "Parameter" for lay in leaves[:1]):
+            if len(leaving) > 1 or not ins:
                 items.extend(item.scope.items)
                 continue
             item.scope.inputs = ins

@@ -176,7 +176,8 @@ def module_type(m: nn.Module) -> str | None:
     for c in cls.__mro__:
         name = RENAMED.get(c.__name__, c.__name__)
         if c.__module__.startswith("torch.nn.") and name in REGISTRY:
-            return name
+            # a subclass that computes something else (torchvision's LayerNorm2d permutes) is traced through
+            return name if cls.forward is c.forward else None
     if cls.__name__ == "StochasticDepth":  # torchvision.ops: identity in eval mode, kept as the layer it is
         return "Dropout"
     if cls.__name__ in EXPORTED and all(hasattr(m, a) for a in EXPORTED[cls.__name__]):
@@ -849,13 +850,32 @@ def _pool(kind, n):
 
 
 def _layer_norm(r, args, kwargs, result):
-    raise ImportProblem("torch.nn.functional.layer_norm", "use torch.nn.LayerNorm (a module owns its parameters)")
+    """F.layer_norm(x, shape, self.weight, self.bias, eps) inside a module: a LayerNorm owning those parameters."""
+    shape = list(_arg(args, kwargs, 1, "normalized_shape"))
+    eps = _arg(args, kwargs, 4, "eps", 1e-5)
+    nodes = list(r.node.args[2:4]) + [r.node.kwargs.get(k) for k in ("weight", "bias")]
+    owned = [n for n in nodes if isinstance(n, fx.Node)]
+    weight, bias = _arg(args, kwargs, 2, "weight"), _arg(args, kwargs, 3, "bias")
+    for n in owned:
+        if n.op != "get_attr" or len(n.users) != 1:
+            raise ImportProblem("torch.nn.functional.layer_norm with computed weights",
+                                "use torch.nn.LayerNorm (a module owns its parameters)")
+        src = r.refs.get(n)
+        r.layers[:] = [lay for lay in r.layers if not (isinstance(src, Src) and lay.name == src.name)]
+    a = {"normalized_shape": shape[0] if len(shape) == 1 else shape}
+    if eps != 1e-5:
+        a["eps"] = eps
+    if weight is None:
+        a["elementwise_affine"] = False
+    elif bias is None:
+        a["bias"] = False
+    return "LayerNorm", a, [r._src(r.node.args[0])]
 
 
 FUNCTIONS = {
     operator.add: _binary("Add"), torch.add: _binary("Add"), operator.iadd: _binary("Add"),
     operator.mul: _binary("Mul"), torch.mul: _binary("Mul"), operator.imul: _binary("Mul"),
-    operator.sub: _binary("Sub"), torch.sub: _binary("Sub"),
+    operator.sub: _binary("Sub"), operator.isub: _binary("Sub"), torch.sub: _binary("Sub"),
     operator.truediv: _binary("Div"), torch.div: _binary("Div"),
     operator.matmul: _matmul, torch.matmul: _matmul, torch.bmm: _matmul,
     torch.flatten: _flatten, torch.reshape: _reshape, torch.permute: _permute, torch.transpose: _transpose,

@@ -6,7 +6,7 @@ import typer
 
 from .options import DimOpt, DtypeOpt, MaxLayersOpt, VarOpt, check_choice, fail, parse_depth, parse_pairs, use_color
 
-DIFF_FORMATS = ("table", "markdown", "json")
+DIFF_FORMATS = ("table", "markdown", "json", "html")
 
 DIFF_HELP = """Compare two specs: layers added, removed and changed, per-block and total deltas.
 
@@ -34,7 +34,8 @@ def register(app) -> None:
     def diff(
         old: str = typer.Argument(..., metavar="OLD", help="The spec before the change (file, -, or git:REV:PATH)."),
         new: str = typer.Argument(..., metavar="NEW", help="The spec after the change (file, -, or git:REV:PATH)."),
-        fmt: str = typer.Option("table", "--format", "-f", help="Output format: table, markdown or json."),
+        fmt: str = typer.Option("table", "--format", "-f", help="Output format: table, markdown, json or html (one self-contained page with charts "
+                                                                   "and both graphs)."),
         depth: Optional[str] = typer.Option("1", "--depth", metavar="N|all",
                                             help="Blocks listed down to this nesting level (json lists all)."),
         max_params_increase: Optional[str] = typer.Option(None, "--max-params-increase", metavar="N|P%",
@@ -76,6 +77,18 @@ def register(app) -> None:
             from ..render.diff import to_json
 
             typer.echo(to_json(result, checked))
+        elif fmt == "html":
+            from ..diff import read_spec
+            from ..engine import load_graph
+            from ..render.html import diff_page
+
+            graphs = [None, None]
+            if "-" not in (old, new):  # standard input is read once, by the comparison: no graphs then
+                for k, arg in enumerate((old, new)):
+                    text, label = read_spec(arg)
+                    graphs[k] = load_graph(text, dims=parse_pairs(dim, "--dim", True),
+                                           vars=parse_pairs(var, "--var", False), max_layers=max_layers, file=label)
+            typer.echo(diff_page(result, graphs[0], graphs[1], level, checked), nl=False)
         elif fmt == "markdown":
             from ..render.diff import to_markdown
 

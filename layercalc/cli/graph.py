@@ -12,8 +12,9 @@ GRAPH_HELP = """The layer graph as a diagram: Mermaid (GitHub and GitLab render 
 
 Boxes are layers, inputs and outputs; edges carry the shape that flows along them, and an
 edge that passes over other layers (a skip connection) is dotted. Block instances are drawn
-as subgraphs; --depth N folds the instances at nesting level N into one box each (top-level
-entries are level 1). Repeated entries are folded into one box (`Block x12`) when the
+as subgraphs; --depth N folds the block instances and repeats at nesting level N into one box
+each, as --depth folds the rows of the reports (top-level entries are level 1; a repeat is one
+level and its copies the next). Repeated entries are folded into one box (`Block x12`) when the
 diagram would have more than --max-nodes boxes, and then levels are folded too; the first
 line of the output says what was folded.
 
@@ -31,8 +32,9 @@ def register(app) -> None:
     @app.command(help=GRAPH_HELP)
     def graph(spec: str = SpecArg,
               fmt: str = typer.Option("mermaid", "--format", "-f", help="mermaid, markdown (a ```mermaid block) or dot."),
-              depth: Optional[int] = typer.Option(None, "--depth", min=1, help="Fold block instances at this nesting "
-                                                  "level into one box each (1: one box per top-level entry)."),
+              depth: Optional[int] = typer.Option(None, "--depth", min=1, help="Fold the block instances and repeats at "
+                                                  "this nesting level into one box each (1: one box per top-level "
+                                                  "entry)."),
               max_nodes: int = typer.Option(150, "--max-nodes", min=1, help="Fold repeats, then levels, until the "
                                             "diagram has at most this many boxes."),
               fold_repeats: Optional[bool] = typer.Option(None, "--fold-repeats/--no-fold-repeats",

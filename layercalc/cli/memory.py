@@ -76,7 +76,7 @@ def register(app) -> None:
 
           layercalc memory specs/llama2-7b.yaml --accelerator h100-sxm --max-batch B --checkpoint all
         """
-        check_choice(fmt, REPORT_FORMATS, "--format")
+        check_choice(fmt, REPORT_FORMATS + ("html",), "--format")
         resolve_options(optimizer, precision, device, attention)
         dims, vars_ = parse_pairs(dim, "--dim", True), parse_pairs(var, "--var", False)
         name, acc = resolve_accelerator(accelerator, accelerators)
@@ -135,6 +135,13 @@ def register(app) -> None:
             from ..render.plain import to_json
 
             typer.echo(to_json(m.with_dict(d)))
+            return
+        if fmt == "html":
+            from ..engine import load_graph
+            from ..render.html import memory_page
+
+            graph = load_graph(spec, dims=dims, vars=vars_, max_layers=max_layers)
+            typer.echo(memory_page(m, graph, fitted), nl=False)
             return
         from ..render.budget import render_memory
 

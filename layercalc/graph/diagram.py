@@ -122,17 +122,18 @@ def _folds(node: TreeNode, depth: int | None, fold: bool) -> bool:
 def _count(nodes: list, depth: int | None, fold: bool) -> int:
     n = 0
     for c in nodes:
-        if c.kind == LEAF or _folds(c, depth, fold):
-            n += 1
-        elif c.kind == REPEAT:
-            n += _count(c.children, depth, fold)
-        else:
-            n += _count(c.children, depth, fold)
+        n += 1 if c.kind == LEAF or _folds(c, depth, fold) else _count(c.children, depth, fold)
     return n
 
 
 def _max_level(nodes: list) -> int:
     return max([0] + [max(c.level, _max_level(c.children)) for c in nodes if c.kind != LEAF])
+
+
+def fewest_boxes(graph: Graph, tree: list) -> int:
+    """The boxes of the diagram with every repeat and every top-level block folded: the least
+    any folding can draw."""
+    return _count(tree, 1, True) + len(graph.spec.inputs) + len(graph.outputs)
 
 
 def build_diagram(graph: Graph, report: Report, depth: int | None = None, max_nodes: int | None = DEFAULT_MAX_NODES,
