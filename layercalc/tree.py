@@ -23,7 +23,7 @@ The figures of a group are the sums of its layers' figures: by default every
 ``int`` field of a row's ``to_dict()`` (params, trainable_params, buffers, macs,
 flops, and any other whole-number field another report's rows carry); pass
 ``fields`` to choose them and ``combine`` to reduce a field otherwise (e.g.
-``{"peak_bytes": max}``).
+``{"peak_bytes": max}``); ``extra`` adds a dict of figures per row.
 """
 
 from __future__ import annotations
@@ -108,21 +108,25 @@ def has_groups(rows) -> bool:
 
 
 def build_tree(rows, inputs: dict | None = None, fields: list[str] | None = None,
-               combine: dict | None = None) -> list[TreeNode]:
+               combine: dict | None = None, extra: list[dict] | None = None) -> list[TreeNode]:
     """Nest ``rows`` (report rows in execution order, each with ``group``) under their block
     instances and repeats; return the top-level nodes.
 
     ``inputs`` (the report's input shapes by name) lets a group that reads a model
     input give that input's shape. ``fields`` are the figures to sum (default:
     :func:`numeric_fields`); ``combine`` maps a field to another reduction of the
-    children's values (a function of a list, e.g. ``max``).
+    children's values (a function of a list, e.g. ``max``). ``extra`` is a dict per
+    row of further figures (another report's columns, e.g. byte counts): their
+    whole-number values are summed too.
     """
     fields = numeric_fields(rows) if fields is None else list(fields)
+    if extra:
+        fields += [k for k, v in extra[0].items() if type(v) is int and k not in fields]
     combine = combine or {}
     roots: list[TreeNode] = []
     stack: list[tuple] = []  # (group, node) from the outermost open group inwards
     paths: dict = {}
-    for row in rows:
+    for index, row in enumerate(rows):
         g = row.group
         if g is not (stack[-1][0] if stack else None):
             path = paths.get(id(g)) if g is not None else ()
@@ -138,7 +142,11 @@ def build_tree(rows, inputs: dict | None = None, fields: list[str] | None = None
                 (stack[-1][1].children if stack else roots).append(node)
                 stack.append((grp, node))
         leaf = TreeNode(row.name, row.type, LEAF, g.level + 1 if g is not None else 1, row=row)
-        leaf.figures = {f: getattr(row, f) for f in fields}
+        if extra:
+            more = extra[index]
+            leaf.figures = {f: more[f] if f in more else getattr(row, f) for f in fields}
+        else:
+            leaf.figures = {f: getattr(row, f) for f in fields}
         leaf.input_shapes = row.input_shapes
         leaf.output_shape = row.output_shape
         leaf.extra_outputs = row.extra_outputs

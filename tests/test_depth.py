@@ -68,7 +68,8 @@ layers:
 
 
 def spec_paths():
-    return sorted(os.path.join(SPECS, f) for f in os.listdir(SPECS) if f.endswith(".yaml"))
+    """Every spec under specs/, subdirectories too."""
+    return sorted(os.path.join(root, f) for root, _, files in os.walk(SPECS) for f in files if f.endswith(".yaml"))
 
 
 def cli(*args):
@@ -133,7 +134,7 @@ layers:
     assert roots[0].output_shape == [1, 2, 64] and roots[0].input_shapes == [[2, 12, 32]]
 
 
-@pytest.mark.parametrize("path", spec_paths(), ids=os.path.basename)
+@pytest.mark.parametrize("path", spec_paths(), ids=lambda p: os.path.relpath(p, SPECS))
 def test_folded_rows_add_up_to_the_unfolded_rows_at_every_depth(path):
     report = layercalc.analyze(path)
     roots = build_tree(report.layers, report.inputs)
@@ -166,6 +167,16 @@ def test_summing_is_generic_over_the_rows_numeric_fields():
     body = roots[1]
     # body holds rows 1..6: weight_bytes 4 * (1 + 2 + 3 + 4 + 5 + 6) = 84, peak max(1..6) = 6
     assert body.figures == {"weight_bytes": 84, "peak_bytes": 6}
+
+
+def test_extra_figures_per_row_are_summed_too():
+    report = layercalc.analyze(NESTED)
+    # one dict per row, e.g. byte counts of another report: row k gets k bytes
+    extra = [{"weight_bytes": k, "label": "x"} for k in range(len(report.layers))]
+    roots = build_tree(report.layers, report.inputs, extra=extra)
+    # rows: stem 0, body 1..6, tail 7..9, head 10; body 1+2+3+4+5+6 = 21, tail 7+8+9 = 24
+    assert [n.figures["weight_bytes"] for n in roots] == [0, 21, 24, 10]
+    assert roots[1].params == 1056 and "label" not in roots[1].figures
 
 
 def test_readable_depth_gives_a_row_per_transformer_block():

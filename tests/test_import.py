@@ -294,3 +294,13 @@ def test_from_torch_takes_tensors_and_names_dims():
 def test_hf_is_refused_clearly():
     run = _cli("import", "--hf", "config.json", "--input", "input_ids=1,8:int64")
     assert run.returncode == 2 and "--hf is not available in this version" in run.stderr
+
+
+@pytest.mark.parametrize("name", ["resnet18", "vit_tiny_patch16_224", "convnext_atto"])
+def test_timm_model(torchvision, name):
+    """timm models built with pretrained=False (timm imports torchvision, prepared by the fixture)."""
+    timm = pytest.importorskip("timm")
+    with torch.device("meta"):
+        model = timm.create_model(name, pretrained=False)
+    text = from_torch(model, [(1, 3, 224, 224)], name=name)
+    assert ours(layercalc.analyze(text)) == measure(model, [torch.zeros(1, 3, 224, 224, device="meta")])

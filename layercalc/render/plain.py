@@ -18,15 +18,29 @@ def to_json(report) -> str:
     if "tree" not in d and hasattr(report, "tree") and hasattr(report, "layers"):
         from ..tree import has_groups
 
-        if not has_groups(report.layers):  # the tree of a spec without blocks is its layers, one leaf each
-            tree = [{"name": r.name, "type": r.type, "kind": "layer"} for r in report.layers]
-        else:
-            tree = [node.to_dict() for node in report.tree()]
         items = list(d.items())
         at = [k for k, _ in items].index("layers") + 1 if "layers" in d else len(items)
-        items.insert(at, ("tree", tree))
+        if not has_groups(report.layers):  # the tree of a spec without blocks is its layers, one leaf each
+            items.insert(at, ("tree", _Raw(_flat_tree_text(report.layers)) if report.layers else []))
+        else:
+            items.insert(at, ("tree", [node.to_dict() for node in report.tree()]))
         d = dict(items)
     return json_text(d)
+
+
+class _Raw(str):
+    """A list's entries already written as JSON text (one per line)."""
+
+
+def _flat_tree_text(rows) -> str:
+    """The tree of a spec without blocks, a leaf per layer, as text. Names and types are
+    identifiers (checked at once), so they are written without an encoder call each: a
+    20,000-layer chain would otherwise spend a tenth of a second on 20,000 small dicts."""
+    import re
+
+    if re.fullmatch(r"[A-Za-z0-9_.]*", "".join(r.name + r.type for r in rows)):
+        return ",\n    ".join(f'{{"name": "{r.name}", "type": "{r.type}", "kind": "layer"}}' for r in rows)
+    return ",\n    ".join(json.dumps({"name": r.name, "type": r.type, "kind": "layer"}) for r in rows)
 
 
 def json_text(d: dict) -> str:
@@ -43,6 +57,8 @@ def json_text(d: dict) -> str:
         if key == "layers" and value:
             body = dumps(value)[1:-1].replace("}, {", "},\n    {")
             lines.append(f'  "layers": [\n    {body}\n  ]')
+        elif isinstance(value, _Raw):
+            lines.append(f"  {dumps(key)}: [\n    {value}\n  ]")
         elif key == "tree" and value:
             flat = all("children" not in node for node in value)
             body = (dumps(value)[1:-1].replace("}, {", "},\n    {") if flat
