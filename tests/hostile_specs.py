@@ -47,11 +47,11 @@ def deep_blocks(depth: int = 32, layers: int = MAX_LAYERS) -> tuple[str, str]:
     return f"blocks {depth} deep x{layers}", f"layercalc: 1\ninputs:\n  x: [1, 4]\nblocks:\n{blocks}layers:\n  - B0\n"
 
 
-def wide_fan_in(layers: int = MAX_LAYERS // 2) -> tuple[str, str]:
-    """Every layer reads the input by name (`from: x`) with a rank-64 shape."""
+def wide_fan_in(layers: int = MAX_LAYERS) -> tuple[str, str]:
+    """Every layer also reads the rank-64 input: `Add` from [x, x] repeated adds x to the previous copy."""
     shape = ", ".join(["1"] * 62 + ["3", "5"])
-    return (f"from: x (rank 64) x{layers}",
-            f"layercalc: 1\ninputs:\n  x: [{shape}]\nlayers:\n  - ReLU:\n    from: x\n    repeat: {layers}\n")
+    return (f"Add of x (rank 64) x{layers}",
+            f"layercalc: 1\ninputs:\n  x: [{shape}]\nlayers:\n  - Add:\n    from: [x, x]\n    repeat: {layers}\n")
 
 
 WORST = (many_vars_nested_block, high_rank_chain, high_rank_mean, deep_blocks, wide_fan_in)

@@ -106,6 +106,42 @@ HOSTILE = [
     "layercalc: 1\ninputs: {? [x]: [1, 4]}\nlayers: [ReLU]\n",
     "layercalc: 1\ninputs: {1: [1, 4]}\nlayers: [ReLU]\n",
     "layercalc: 1\ninputs: {x: [1, 4]}\nlayers: [ReLU]\noutputs: [relu_1.h_n.c_n]\n",
+    # hardening: complex results of expressions wherever a number is taken
+    "layercalc: 1\ninputs: {x: [1, 4]}\nlayers:\n  - Linear: {out_features: '(-8) ** 0.5'}\n",
+    "layercalc: 1\nvars: {a: '(-8) ** (1/3)'}\ninputs: {x: [1, 4]}\nlayers:\n  - Linear: {out_features: a}\n",
+    "layercalc: 1\ndims: {B: '(-2) ** 0.5'}\ninputs: {x: [B, 4]}\nlayers: [ReLU]\n",
+    "layercalc: 1\ninputs: {x: [1, 'ceil((-4) ** 0.5)']}\nlayers: [ReLU]\n",
+    "layercalc: 1\ninputs: {x: [1, 4]}\nlayers:\n  - ReLU:\n    repeat: '(-2) ** 0.5'\n",
+    # integers beyond 10**18 and beyond Python's int-to-string limit
+    "layercalc: 1\ninputs: {x: [1, " + "9" * 5000 + "]}\nlayers: [ReLU]\n",
+    "layercalc: 1\nvars: {w: 0x" + "f" * 3000 + "}\ninputs: {x: [1, 4]}\nlayers: [ReLU]\n",
+    "layercalc: 1\ninputs: {x: [1, 4]}\nlayers:\n  - Linear: {out_features: 1000000000000000001}\n",
+    "layercalc: " + "1" * 4400 + "\n",
+    # not UTF-8 once written (a lone surrogate, written with surrogatepass)
+    "layercalc: 1\ninputs: {x: [1, 4]}\nlayers: [ReLU]  # \udcff\n",
+    # blocks nested far beyond the limit of 32, without recursion
+    "layercalc: 1\ninputs: {x: [1, 4]}\nblocks:\n" + "".join(f"  B{i}:\n    layers:\n      - B{i + 1}\n" for i in range(300))
+    + "  B300:\n    layers:\n      - ReLU\n" + "layers:\n  - B0\n",
+    # ranks beyond 64, in an input and out of a layer; Mean over every dimension of a rank-64 tensor
+    "layercalc: 1\ninputs: {x: [" + ", ".join(["1"] * 1000) + "]}\nlayers:\n  - ReLU:\n    repeat: 1000\n",
+    "layercalc: 1\ninputs: {x: [1, 1]}\nlayers:\n  - Reshape: {shape: [" + ", ".join(["1"] * 65) + "]}\n",
+    "layercalc: 1\ninputs: {x: [" + ", ".join(["2"] * 64) + "]}\nlayers:\n  - Mean: {keepdim: true}\n    repeat: 500\n",
+    # many vars and a block used in a repeated block: scopes shared, not copied
+    "layercalc: 1\nvars:\n" + "".join(f"  v{i}: {i}\n" for i in range(300)) + "inputs: {x: [1, 4]}\nblocks:\n"
+    "  I:\n    params: {k: 1}\n    layers: [ReLU]\n  O:\n    layers:\n      - I: {k: v299}\nlayers:\n  - O:\n"
+    "    repeat: 20\n",
+    "layercalc: 1\nvars:\n" + "".join(f"  v{i}: 1\n" for i in range(10_001)) + "inputs: {x: [1, 4]}\nlayers: [ReLU]\n",
+    # accept/refuse as torch
+    "layercalc: 1\ninputs: {x: {shape: [1, 4], dtype: int8}}\nlayers:\n  - Embedding: {num_embeddings: 10, embedding_dim: 3}\n",
+    "layercalc: 1\ninputs: {x: [1, 2, 9, 9]}\nlayers:\n  - Conv2d: {out_channels: 3, kernel_size: 3, stride: [2]}\n"
+    "  - MaxPool2d: {kernel_size: [2], stride: []}\n  - ZeroPad2d: {padding: [1, 1]}\n",
+    "layercalc: 1\ninputs: {x: [1, 3, 4]}\nlayers:\n  - LSTM: {hidden_size: 4, num_layers: 2, dropout: .nan}\n",
+    # tie/share with an output name, trainable on a tie, a name with control characters
+    "layercalc: 1\ninputs: {x: [1, 4]}\nlayers:\n  - Linear: {out_features: 4}\n    name: a\n"
+    "  - Linear: {out_features: 4}\n    tie: a.bogus\n",
+    "layercalc: 1\ninputs: {x: [1, 4]}\nlayers:\n  - Linear: {out_features: 4}\n    name: a\n"
+    "  - Linear: {out_features: 4}\n    tie: a\n    trainable: false\n",
+    "layercalc: 1\nname: \"evil\\n| a | b |\\x1b[31m\\u202e\"\ninputs: {x: [1, 4]}\nlayers: [ReLU]\n",
 ]
 
 

@@ -46,6 +46,8 @@ def resolve(target: str):
             raise BridgeError(f"TARGET {target!r}: the file {where} does not exist")
         name = "layercalc_import_" + os.path.splitext(os.path.basename(where))[0].replace("-", "_")
         spec = importlib.util.spec_from_file_location(name, where)
+        if spec is None or spec.loader is None:  # not a Python source file (model.yaml:Net)
+            raise BridgeError(f"TARGET {target!r}: {where} is not a Python file; name a .py file, e.g. model.py:Net")
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
         sys.path.insert(0, os.path.dirname(os.path.abspath(where)))

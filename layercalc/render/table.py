@@ -17,21 +17,52 @@ RICH_MAX_ROWS = 2000
 _BOLD, _ITALIC, _RED, _RESET = "\x1b[1m", "\x1b[3m", "\x1b[31m", "\x1b[0m"
 
 
+#: SI prefixes from 10**3 to 10**30; beyond, scientific notation
+_PREFIXES = ("K", "M", "G", "T", "P", "E", "Z", "Y", "R", "Q")
+
+
+def _div_half_even(a: int, b: int) -> int:
+    q, r = divmod(a, b)
+    if 2 * r > b or (2 * r == b and q % 2):
+        q += 1
+    return q
+
+
+def _scaled(n: int, units) -> str:
+    """``n`` (>= 1000) with two decimals in the largest unit that keeps it below 1000, from integers
+    only (a float would round 10**25 to 9999999999999999899336704), rounded half to even."""
+    for k, unit in enumerate(units, start=1):
+        hundredths = _div_half_even(n * 100, 1000**k)
+        if hundredths < 100_000:  # below 1000.00 once rounded (999,999 is 1.00 M, not 1000.00 K)
+            return f"{hundredths // 100}.{hundredths % 100:02d} {unit}"
+    try:
+        exponent = len(str(n)) - 1
+    except ValueError:  # beyond Python's int-to-string limit: never from a spec within the limits
+        return f"about 2**{n.bit_length()}"
+    hundredths = _div_half_even(n * 100, 10**exponent)
+    if hundredths >= 1000:
+        exponent, hundredths = exponent + 1, _div_half_even(n * 100, 10 ** (exponent + 1))
+    return f"{hundredths // 100}.{hundredths % 100:02d}e{exponent}"
+
+
 def human(n: int) -> str:
-    """1234 -> '1.23 K', 11689512 -> '11.69 M', 1814073856 -> '1.81 G'; below 1000 the exact number."""
+    """1234 -> '1.23 K', 11689512 -> '11.69 M', 1814073856 -> '1.81 G', up to Q (10**30), then
+    '1.23e33'; below 1000 the exact number."""
+    if n < 0:
+        return "-" + human(-n)
     if n < 1000:
         return str(n)
-    for unit, scale in (("T", 10**12), ("G", 10**9), ("M", 10**6), ("K", 10**3)):
-        if n >= scale:
-            return f"{n / scale:.2f} {unit}"
-    return str(n)  # pragma: no cover
+    return _scaled(n, _PREFIXES)
 
 
 def human_bytes(n: int) -> str:
-    for unit, scale in (("GB", 10**9), ("MB", 10**6), ("KB", 10**3)):
-        if n >= scale:
-            return f"{n / scale:.2f} {unit}"
-    return f"{n} B"
+    """Bytes in decimal units: 999 B, 1.23 KB ... 4.56 QB, then scientific notation with B."""
+    if n < 0:
+        return "-" + human_bytes(-n)
+    if n < 1000:
+        return f"{n} B"
+    text = _scaled(n, tuple(p + "B" for p in _PREFIXES))
+    return text if text.endswith("B") else text + " B"
 
 
 def _use_color(file, color: bool | None) -> bool:

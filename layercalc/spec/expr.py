@@ -137,12 +137,12 @@ def _eval(node, env, depth):
         left = _eval(node.left, env, depth + 1)
         right = _eval(node.right, env, depth + 1)
         if op is operator.pow:
+            if left < 0 and not float(right).is_integer():
+                raise ExprError(f"({left}) ** {right} is a complex number (a negative base to a fractional power)")
             if abs(right) > MAX_EXPONENT:
                 raise ExprError(f"the exponent {right} is larger than {MAX_EXPONENT}")
             if abs(left) > 1 and abs(right) * math.log2(abs(left)) > 62:
                 raise ExprError(f"{left} ** {right} is larger than 10**18")
-            if left < 0 and not float(right).is_integer():
-                raise ExprError(f"({left}) ** {right} is a complex number (a negative base to a fractional power)")
         return _check(op(left, right))
     if isinstance(node, ast.UnaryOp):
         if isinstance(node.op, ast.USub):

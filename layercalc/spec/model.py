@@ -89,6 +89,15 @@ class Spec(NamedTuple):
     env: dict[str, object]
 
 
+def printable(text: str) -> str:
+    """``text`` with control characters, line and paragraph separators and bidirectional controls written
+    as escapes (``\\n``, ``\\x1b``, ``\\u202e``), so that a name cannot break a table, a Markdown heading
+    or a terminal."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
+
+
 def type_name(v) -> str:
     if v is None:
         return "null"
@@ -266,7 +275,8 @@ def _check_override(value, key: str, what: str, mark: Mark, is_dim: bool):
         raise SpecError(mark, f"--{what} {key}={value!r} is not a finite number", f"give --{what} {key} a number",
                         code="S006")
     if abs(value) > MAX_ABS or (is_dim and value < 1):
-        raise SpecError(mark, f"--{what} {key}={value!r} is out of range; expected "
+        shown = f"{value!r}" if abs(value) < 10**30 else f"an integer of about {int(value.bit_length() * 0.30103)} digits"
+        raise SpecError(mark, f"--{what} {key}={shown} is out of range; expected "
                         + ("an integer from 1 to 10**18" if is_dim else "a number up to 10**18 in absolute value"),
                         "give a smaller value", code="S006")
     return value
@@ -342,6 +352,7 @@ def parse_spec(doc, file: str, dims: dict | None = None, vars: dict | None = Non
         name = os.path.splitext(os.path.basename(file))[0] if file not in ("-", "<stdin>", "<string>") else "model"
     elif not isinstance(name, str):
         name = str(name)
+    name = printable(name)
     dims_over = dict(dims or {})
     vars_over = dict(vars or {})
     env: dict = {}

@@ -163,10 +163,15 @@ def load_yaml(text: str, file: str):
     if len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
         raise SpecError(Mark(file, 1, 1), f"the spec is {len(text.encode('utf-8', 'surrogatepass'))} bytes, over the 1 MiB limit",
                         "split it, or use blocks with `repeat`", code="Y005")
-    if "&" in text:
-        _find_anchor(text, file)
     try:
+        if "&" in text:
+            _find_anchor(text, file)
         node = yaml.compose(text, Loader=_Loader)
+    except UnicodeEncodeError as exc:  # a lone surrogate: text decoded with surrogateescape, or built in Python
+        line = text.count("\n", 0, exc.start) + 1
+        col = exc.start - (text.rfind("\n", 0, exc.start) + 1) + 1
+        raise SpecError(Mark(file, line, col), f"the text holds {exc.object[exc.start]!r}, which is not a Unicode "
+                        "character (a lone surrogate)", "save the file as UTF-8", code="Y006") from None
     except yaml.MarkedYAMLError as exc:
         m = exc.problem_mark or exc.context_mark
         mark = _mark(file, m) if m is not None else Mark(file, 1, 1)
@@ -176,8 +181,18 @@ def load_yaml(text: str, file: str):
                             code="Y002") from None
         raise SpecError(mark, f"invalid YAML: {problem}", "check indentation, colons and quotes near this place",
                         code="Y001") from None
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow (NUL, most C0 controls)
+        pos = max(exc.position, 0)
+        if _Loader is not yaml.SafeLoader:  # libyaml counts bytes of UTF-8
+            pos = len(text.encode("utf-8", "surrogatepass")[:pos].decode("utf-8", "ignore"))
+        pos = min(pos, len(text))
+        line, col = text.count("\n", 0, pos) + 1, pos - (text.rfind("\n", 0, pos) + 1) + 1
+        char = exc.character if isinstance(exc.character, str) else chr(exc.character)
+        raise SpecError(Mark(file, line, col), f"invalid YAML: the character {char!r} is not allowed",
+                        "remove it, or write it as an escape inside a double-quoted string", code="Y001") from None
     except yaml.YAMLError as exc:
-        raise SpecError(Mark(file, 1, 1), f"invalid YAML: {exc}", "check the file's syntax", code="Y001") from None
+        raise SpecError(Mark(file, 1, 1), f"invalid YAML: {' '.join(str(exc).split())}", "check the file's syntax",
+                        code="Y001") from None
     except RecursionError:
         raise SpecError(Mark(file, 1, 1), "the YAML nests too deeply", "flatten the document", code="Y001") from None
     if node is None:
