@@ -40,6 +40,7 @@ RECIPES = {
     "flops": lambda spec, text: ["flops", spec, "--format", "csv"],
     "summary": lambda spec, text: ["summary", spec, "--format", "markdown"],
     "memory": lambda spec, text: ["memory", spec, "--format", "json"],
+    "cost": lambda spec, text: ["cost", spec, "--format", "json"],
     "explain": lambda spec, text: ["explain", spec],
     "diff": lambda spec, text: ["diff", spec, "specs/lenet5.yaml"],
     "graph": lambda spec, text: ["graph", spec],
