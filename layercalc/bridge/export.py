@@ -560,9 +560,10 @@ class Exporter:
             used |= _names_of_line(line)
         own = {pyname(p) for p in params} | set(in_names)
         spec_names = {pyname(k) for k in self.spec.env}
+        outer_py = outer_names_by_py(outer_names)
         for g in sorted(n for n in used if n in spec_names and n not in own):
             sig.append(Param(g, keyword_only=True))
-            call.append(f"{g}={outer_names_py(outer_names, g)}")
+            call.append(f"{g}={outer_py.get(g, g)}")
         code.params = sig
         # the output sizes, in the caller's names
         mapping = {nice: in_names[nice] for nice in in_names}
@@ -573,7 +574,7 @@ class Exporter:
                 k, v = c.split("=", 1)
                 mapping[k] = v
         for k in self.spec.env:
-            mapping.setdefault(pyname(k), outer_names_py(outer_names, pyname(k)))
+            mapping.setdefault(pyname(k), outer_py.get(pyname(k), pyname(k)))
         dims = []
         for d, n in zip(out.dims, out.shape):
             try:
@@ -704,12 +705,14 @@ def _is_literal(text: str, names=()) -> bool:
             and word not in ("min", "max", "ceil", "floor", "round") and not _FLOAT.match(word))
 
 
-def outer_names_py(outer_names: dict, g: str) -> str:
-    """The caller's Python name of the spec var or dim whose Python name is ``g``."""
+def outer_names_by_py(outer_names: dict) -> dict:
+    """The caller's Python name of each spec var or dim, keyed by its own Python name (the first
+    spec name wins where two map to one); built once per block use, so that an export stays
+    linear in the number of vars."""
+    out: dict = {}
     for spec_name, py in outer_names.items():
-        if pyname(spec_name) == g:
-            return py
-    return g
+        out.setdefault(pyname(spec_name), py)
+    return out
 
 
 def names_in_setup(text: str) -> set:
