@@ -103,6 +103,20 @@ def _transient(row, act: int, flash: bool) -> int:
     return 0
 
 
+def saved_rule(row, file: str = "<spec>"):
+    """The saved-for-backward rule of the row's type; a located refusal where there is none yet."""
+    rule = SAVED.get(row.type)
+    if rule is None:
+        from ..errors import Mark, SpecError
+
+        raise SpecError(Mark(file, row.line or 1, 1),
+                        f"{row.type} '{row.name}': layercalc has no rule yet for the activations this type saves "
+                        "for backward, so its memory cannot be counted exactly",
+                        "use `layercalc cost` or `summary` for this spec, or build the layer from its parts "
+                        "(MultiheadAttention, LayerNorm, Linear, Dropout)")
+    return rule
+
+
 def saved_where(row, req, w, flash, device="cpu", act=4) -> list:
     """Where the tensors a layer saves come from ("in0"..., "out", None), as SAVED lists them."""
     c = Ctx()
@@ -115,7 +129,7 @@ def saved_where(row, req, w, flash, device="cpu", act=4) -> list:
     c.stat = c.mask = c.sdpa = act
     c.flash = flash
     c.rank_no_batch = _rank_no_batch(row.type)
-    return [where for where, _ in SAVED[row.type](c)]
+    return [where for where, _ in saved_rule(row)(c)]
 
 
 #: torch.autocast's lower-precision ops: their outputs are 16-bit, their float32 inputs and weights are cast
@@ -302,7 +316,7 @@ def analyze_memory(graph, report, opts: Options) -> dict:
             c.sdpa = 4 if cpu else c.act
             c.flash = flash
             c.rank_no_batch = _rank_no_batch(row.type)
-            items = SAVED[row.type](c)
+            items = saved_rule(row, report.file)(c)
             if lowered:
                 items = autocast_copies(row, items, [elem[k] for k in ins], r_in)
         if inst[i] is not None:
