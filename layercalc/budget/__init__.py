@@ -7,8 +7,28 @@ from .analysis import ATTENTION, DEVICES, FIELDS, Options, analyze_memory
 from .tables import OPTIMIZERS, PRECISIONS
 
 
-class MemoryReport:
+class _ExtendedReport:
+    """A report of section 4 whose rows carry further figures (``self.rows``, one dict per layer):
+    the layers are the base report's, and the block tree sums the further figures too."""
+
+    #: figures that are not sums over a block's layers but the largest of them
+    PEAKS = ()
+
+    @property
+    def layers(self):
+        return self.report.layers
+
+    def tree(self):
+        from ..tree import build_tree
+
+        return build_tree(self.report.layers, self.report.inputs, None, {k: max for k in self.PEAKS},
+                          extra=self.rows)
+
+
+class MemoryReport(_ExtendedReport):
     """The report of section 4 with byte counts on every row and in the totals (``to_dict`` is the JSON)."""
+
+    PEAKS = ("output_bytes", "inference_peak_bytes", "training_peak_bytes")
 
     def __init__(self, report, rows: list[dict], totals: dict, breakdown: dict, options: Options):
         self.report = report
@@ -16,13 +36,6 @@ class MemoryReport:
         self.totals = totals
         self.breakdown = breakdown
         self.options = options
-
-    @property
-    def layers(self):
-        return self.report.layers
-
-    def tree(self):
-        return self.report.tree()
 
     def with_dict(self, d: dict):
         """A view of this report whose ``to_dict`` is ``d`` (for the JSON renderer)."""
@@ -81,7 +94,7 @@ def check_checkpoint(report, patterns) -> None:
 __all__ = ["memory", "cost", "CostReport", "MemoryReport", "OPTIMIZERS", "PRECISIONS", "DEVICES", "ATTENTION"]
 
 
-class CostReport:
+class CostReport(_ExtendedReport):
     """The report of section 4 with forward, backward and training MACs and FLOPs on rows and totals."""
 
     def __init__(self, report, rows: list[dict], totals: dict, options: dict):
@@ -89,13 +102,6 @@ class CostReport:
         self.rows = rows
         self.totals = totals
         self.options = options
-
-    @property
-    def layers(self):
-        return self.report.layers
-
-    def tree(self):
-        return self.report.tree()
 
     def with_dict(self, d: dict):
         view = CostReport(self.report, self.rows, self.totals, self.options)
