@@ -46,18 +46,24 @@ def side_by_side(cmds: dict[str, list[str]], runs: int) -> dict[str, float]:
     return {k: statistics.median(v) for k, v in times.items()}
 
 
+def compiled_cli() -> list[str]:
+    """The command that runs layercalc, after compiling its bytecode: pip compiles an installed
+    package's bytecode, and an editable checkout (or PYTHONDONTWRITEBYTECODE=1) would otherwise
+    recompile layercalc on every run while typer and yaml load from .pyc files."""
+    import compileall
+
+    import layercalc
+
+    compileall.compile_dir(os.path.dirname(layercalc.__file__), quiet=1)
+    return [sys.executable, "-m", "layercalc"]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runs", type=int, default=15)
     args = ap.parse_args()
     py = sys.executable
-    cli = [py, "-m", "layercalc"]
-    # pip compiles an installed package's bytecode; an editable checkout (or PYTHONDONTWRITEBYTECODE=1)
-    # would otherwise recompile layercalc on every run while typer and yaml load from .pyc files.
-    import compileall
-    import layercalc
-
-    compileall.compile_dir(os.path.dirname(layercalc.__file__), quiet=1)
+    cli = compiled_cli()
     spec = os.path.join(ROOT, "specs", "resnet50.yaml")
     floor = side_by_side({
         "import typer, yaml": [py, "-c", "import typer, yaml"],

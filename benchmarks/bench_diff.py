@@ -20,19 +20,14 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 
-from bench_cli import side_by_side  # noqa: E402
+from bench_cli import compiled_cli, side_by_side  # noqa: E402
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runs", type=int, default=9)
     args = ap.parse_args()
-    import compileall
-
-    import layercalc
-
-    compileall.compile_dir(os.path.dirname(layercalc.__file__), quiet=1)
-    cli = [sys.executable, "-m", "layercalc"]
+    cli = compiled_cli()
     spec = os.path.join(ROOT, "specs", "gpt3-175b.yaml")
     with tempfile.TemporaryDirectory() as tmp:
         other = os.path.join(tmp, "gpt3-95.yaml")

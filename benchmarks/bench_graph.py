@@ -18,7 +18,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 
-from bench_cli import side_by_side  # noqa: E402
+from bench_cli import compiled_cli, side_by_side  # noqa: E402
 
 
 def report(title: str, times: dict, base: str) -> None:
@@ -32,12 +32,7 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=7)
     ap.add_argument("--spec", default=os.path.join(ROOT, "specs", "gpt3-175b.yaml"))
     args = ap.parse_args()
-    import compileall
-
-    import layercalc
-
-    compileall.compile_dir(os.path.dirname(layercalc.__file__), quiet=1)
-    cli = [sys.executable, "-m", "layercalc"]
+    cli = compiled_cli()
     name = os.path.basename(args.spec)
     times = side_by_side({
         f"summary {name}": cli + ["summary", args.spec],
