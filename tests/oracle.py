@@ -28,6 +28,17 @@ def ours(layer_type: str, args: dict | None, inputs: list, extra_meta: dict | No
     return report.layers[-1]
 
 
+def output_shapes(out) -> list[list[int]]:
+    """The shapes of every tensor in a (possibly nested) tuple or list output, in order."""
+    import torch
+
+    if isinstance(out, torch.Tensor):
+        return [list(out.shape)]
+    if isinstance(out, (tuple, list)):
+        return [shape for item in out for shape in output_shapes(item)]
+    return []
+
+
 def torch_measure(module, inputs, **call_kwargs) -> dict:
     """Run ``module`` on ``inputs`` under FlopCounterMode; return shapes, params, buffers and MACs.
 
@@ -44,16 +55,7 @@ def torch_measure(module, inputs, **call_kwargs) -> dict:
         out = module(*inputs, **call_kwargs)
     flops = counter.get_total_flops()
     assert flops % 2 == 0
-    shapes = []
-
-    def walk(o):
-        if isinstance(o, torch.Tensor):
-            shapes.append(list(o.shape))
-        elif isinstance(o, (tuple, list)):
-            for item in o:
-                walk(item)
-
-    walk(out)
+    shapes = output_shapes(out)
     return {
         "outputs": shapes,
         "params": sum(p.numel() for p in module.parameters()),

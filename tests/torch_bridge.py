@@ -6,6 +6,8 @@ from __future__ import annotations
 import contextlib
 import types
 
+from tests.oracle import output_shapes
+
 
 def load_module(source: str, name: str = "exported") -> types.ModuleType:
     """Execute exported Python source as a fresh module."""
@@ -41,16 +43,7 @@ def measure(model, inputs) -> dict:
     model.eval()
     with counting(), FlopCounterMode(display=False) as counter:
         out = model(*inputs)
-    shapes = []
-
-    def walk(o):
-        if isinstance(o, torch.Tensor):
-            shapes.append(list(o.shape))
-        elif isinstance(o, (tuple, list)):
-            for item in o:
-                walk(item)
-
-    walk(out)
+    shapes = output_shapes(out)
     total = counter.get_total_flops()
     return {
         "params": sum(p.numel() for p in model.parameters()),
