@@ -14,10 +14,10 @@ import sys
 import pytest
 
 import layercalc
+from tests.golden_files import check_golden
 from layercalc.render.table import human, print_table
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-GOLDEN = os.path.join(HERE, "golden")
 MLP = """layercalc: 1
 name: mlp
 dims: {B: 4}
@@ -134,22 +134,12 @@ def test_layers_lists_and_describes():
     assert json.loads(cli("layers", "Linear", "-f", "json").stdout)["type"] == "Linear"
 
 
-def _golden(name: str, text: str):
-    path = os.path.join(GOLDEN, name)
-    if os.environ.get("LAYERCALC_REGEN"):
-        with open(path, "w") as fh:
-            fh.write(text)
-    assert os.path.exists(path), f"no golden file {name}; create it with LAYERCALC_REGEN=1"
-    with open(path) as fh:
-        assert text == fh.read(), f"{name} changed; regenerate with LAYERCALC_REGEN=1 and review the diff"
-
-
 @pytest.mark.parametrize("view", ["shape", "params", "flops", "summary"])
 def test_golden_tables(view):
     report = layercalc.analyze(MLP)
     buf = io.StringIO()
     print_table(report, view, width=120, color=False, file=buf)
-    _golden(f"mlp-{view}.out", buf.getvalue())
+    check_golden(f"mlp-{view}.out", buf.getvalue())
 
 
 @pytest.mark.parametrize("spec", ["resnet50", "char-lstm", "bert-base"])

@@ -14,12 +14,12 @@ import sys
 import pytest
 
 import layercalc
+from tests.golden_files import GOLDEN, check_golden
 from layercalc.render.table import print_table
 from layercalc.tree import build_tree, fold, frontier, max_depth, readable_depth
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SPECS = os.path.join(HERE, "..", "specs")
-GOLDEN = os.path.join(HERE, "golden")
 FIELDS = ("params", "trainable_params", "buffers", "macs", "flops")
 
 # Two levels of blocks, a repeated block and a repeated layer.
@@ -185,22 +185,12 @@ def test_readable_depth_gives_a_row_per_transformer_block():
     assert readable_depth(roots) == 2 and len(fold(roots, 2)) == 7 + 12
 
 
-def _golden(name: str, text: str):
-    path = os.path.join(GOLDEN, name)
-    if os.environ.get("LAYERCALC_REGEN"):
-        with open(path, "w") as fh:
-            fh.write(text)
-    assert os.path.exists(path), f"no golden file {name}; create it with LAYERCALC_REGEN=1"
-    with open(path) as fh:
-        assert text == fh.read(), f"{name} changed; regenerate with LAYERCALC_REGEN=1 and review the diff"
-
-
 @pytest.mark.parametrize("spec,depth", [("gpt2-small", 0), ("gpt2-small", 1), ("gpt2-small", 2), ("resnet50", 1)])
 def test_golden_depth_tables(spec, depth):
     report = layercalc.analyze(os.path.join(SPECS, f"{spec}.yaml"))
     buf = io.StringIO()
     print_table(report, "summary", width=160, color=False, file=buf, depth=depth)
-    _golden(f"{spec}-depth{depth}.out", buf.getvalue())
+    check_golden(f"{spec}-depth{depth}.out", buf.getvalue())
 
 
 def test_golden_gpt2_depth_1_numbers():
