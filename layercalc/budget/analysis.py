@@ -33,7 +33,7 @@ class Ctx:
     """What a SAVED rule sees of one layer (see saved.py)."""
 
     __slots__ = ("type", "args", "shapes", "numels", "in_storage", "out_shape", "out_numel", "out_bytes", "req", "w",
-                 "act", "stat", "mask", "sdpa", "flash", "rank_no_batch")
+                 "act", "stat", "mask", "sdpa", "flash", "rank_no_batch", "cpu")
 
     def shape(self, i):
         return self.shapes[i]
@@ -128,6 +128,7 @@ def saved_where(row, req, w, flash, device="cpu", act=4) -> list:
     c.req, c.w, c.act = req, w, act
     c.stat = c.mask = c.sdpa = act
     c.flash = flash
+    c.cpu = device == "cpu"
     c.rank_no_batch = _rank_no_batch(row.type)
     return [where for where, _ in saved_rule(row)(c)]
 
@@ -315,6 +316,7 @@ def analyze_memory(graph, report, opts: Options) -> dict:
             c.mask = 1 if not cpu else c.act
             c.sdpa = 4 if cpu else c.act
             c.flash = flash
+            c.cpu = cpu
             c.rank_no_batch = _rank_no_batch(row.type)
             items = saved_rule(row, report.file)(c)
             if lowered:

@@ -22,8 +22,8 @@ resolved arguments, which inputs require grad (``c.req``), whether the layer's w
   the float32 log-sum-exp (B, heads, T) instead of the T x T probabilities.
 
 Every entry was read from PyTorch (``torch.autograd.graph.saved_tensors_hooks``) and is checked by
-``tests/test_memory_torch.py`` against it. Recurrent layers (RNN, LSTM, GRU) are an estimate: see
-docs/memory.md.
+``tests/test_memory_torch.py`` against it. The recurrent cells (RNNCell, LSTMCell, GRUCell) are an
+estimate: see docs/memory.md.
 """
 
 from __future__ import annotations
@@ -209,6 +209,24 @@ def _embedding(c):
     return [("in0", c.in_bytes(0))] if c.w else []  # the indices
 
 
+def _embedding_bag(c):
+    """``_embedding_bag`` on the CPU, for B bags of L indices (N = B x L) of i bytes each (the input's
+    dtype) and embedding_dim E: the indices (the input), the offsets (B x i, made by F.embedding_bag),
+    offset2bag ((N + 1) x i; empty for mode sum without padding_idx), bag_size (B x i) and max_indices
+    (B x E x i for mode max, B x i otherwise). Example: B = 3, L = 5, int64, mode mean:
+    120 + 24 + 128 + 24 + 24 = 320 bytes."""
+    if not c.w:
+        return []
+    s = c.shape(0)
+    b = s[0] if len(s) == 2 else 1
+    n = c.numel(0)
+    i = c.in_bytes(0) // n if n else 8
+    mode = c.args.get("mode", "mean")
+    offset2bag = 0 if mode == "sum" and c.args.get("padding_idx") is None else (n + 1) * i
+    max_indices = b * c.args["embedding_dim"] * i if mode == "max" else b * i
+    return [("in0", c.in_bytes(0)), (None, b * i + offset2bag + b * i + max_indices)]
+
+
 # --- attention ----------------------------------------------------------------------------------------
 
 
@@ -311,7 +329,7 @@ def _sub(c, type, args, shapes, out_shape, req, w):
     s.out_numel = prod(out_shape)
     s.out_bytes = s.out_numel * c.act
     s.req, s.w = req, w
-    s.act, s.stat, s.mask, s.sdpa, s.flash, s.rank_no_batch = c.act, c.stat, c.mask, c.sdpa, c.flash, 0
+    s.act, s.stat, s.mask, s.sdpa, s.flash, s.rank_no_batch, s.cpu = c.act, c.stat, c.mask, c.sdpa, c.flash, 0, c.cpu
     return s
 
 
@@ -367,24 +385,124 @@ def _encoder(c):
     return out
 
 
-# --- recurrent (an estimate) -------------------------------------------------------------------------
+# --- recurrent ---------------------------------------------------------------------------------------
+
+
+def _good_ld(n, size):
+    """oneDNN's leading dimension of a matrix of rows of ``n`` elements of ``size`` bytes: ``n`` rounded up
+    to 64 bytes, and 64 bytes more when the result is a multiple of 256 elements."""
+    step = 64 // size
+    ld = -(-n // step) * step
+    return ld + step if ld % 256 == 0 else ld
+
+
+def _pages(n):
+    return -(-n // 4096) * 4096
+
+
+def onednn_lstm_workspace(t, b, i, h, e):
+    """Bytes of the workspace that oneDNN's LSTM keeps for backward, for one layer and direction
+    (``mkldnn_rnn_layer``: T steps, B rows, input width I, hidden size H, ``e`` bytes per element of the
+    activations, the differentials in float32). Seven parts, each rounded up to a 4,096-byte page:
+
+    - gates: T x B x ld(4H, e) x e; the h of each step: T x B x ld(H, e) x e;
+    - the states (layer and iteration share one buffer): 2 x (T + 1) x B x ld(max(I, H), e) x e;
+    - the c states: 2 x (T + 1) x B x H x e;
+    - the differentials of the states, layer and iteration: 2 x (T + 1) x B x ld(max(I, H), 4) x 4 each;
+    - the differentials of the c states: 2 x (T + 1) x B x H x 4;
+
+    where ld(n, e) = n rounded up to a multiple of 64 / e, plus 64 / e when that is a multiple of 256.
+    Example: T = 4, B = 2, I = 3, H = 5, float32: 1,024 + 512 + 1,280 + 400 + 1,280 + 1,280 + 400 bytes,
+    seven pages: 28,672 bytes."""
+    rows = 2 * (t + 1) * b
+    parts = (t * b * _good_ld(4 * h, e) * e, t * b * _good_ld(h, e) * e, rows * _good_ld(max(i, h), e) * e,
+             rows * h * e, rows * _good_ld(max(i, h), 4) * 4, rows * _good_ld(max(i, h), 4) * 4, rows * h * 4)
+    return sum(_pages(p) for p in parts)
 
 
 def _recurrent(c):
-    """Per layer and direction: the input rows, h0, and per step the gates and three (B, H) tensors."""
+    """RNN, LSTM and GRU as torch runs them in train mode on the CPU, per layer l and direction, with T
+    steps, B rows (1 unbatched), hidden size H, R = proj_size or H (the size of h), D directions, L
+    layers, e bytes per element.
+
+    The initial states are zeros that torch makes in ``forward``: h0 (L x D x B x R) and, for LSTM, c0
+    (L x D x B x H), one storage each, saved by the first step that uses them. With ``batch_first`` and
+    B > 1 and T > 1 the first layer reads a contiguous (T, B, I) copy of the input (one per direction on the
+    step-by-step path), otherwise the input itself.
+    Between layers, dropout (p > 0) keeps its noise (T x B x D x R) and the next layer reads the dropped
+    values (a new tensor); with D = 2 the next layer reads the concatenation of the two directions.
+
+    LSTM without projection in float32 or bfloat16 runs oneDNN's kernel (``mkldnn_rnn_layer``) per layer
+    and direction, which keeps, whatever requires grad: h0, c0, its input, its output (T x B x H), the
+    last h and c (B x H each) and its workspace (:func:`onednn_lstm_workspace`); without bias, also the
+    two tensors that stand in for the biases, of the weights' shapes (4H x I_l and 4H x H).
+
+    The others run one step at a time (torch's ``_VF`` kernels decomposed): the input projection of the
+    whole sequence keeps the layer's input (when the weights are trainable; both directions read one),
+    and each step t keeps (B x H each unless said):
+
+    - RNN: the output of tanh or relu (the new h);
+    - GRU: the three hidden gates (3 x B x H: r and z after sigmoid), a copy of the hidden candidate
+      before it is multiplied by r, n = tanh(...), and a copy of h - n before it is multiplied by z;
+    - LSTM (with projection): the four gates (4 x B x H), tanh(c_t), and h_t before the projection;
+    - and, when the weights are trainable, the h of the step before (h0, then the output of the
+      previous step: B x R); LSTM also c of the step before (c0, then the previous c_t) always.
+    """
     a = c.args
     s = c.shape(0)
+    e = c.act
     batched = len(s) == 3
-    t = (s[1] if a.get("batch_first") else s[0]) if batched else s[0]
-    b = (s[0] if a.get("batch_first") else s[1]) if batched else 1
+    bf = a.get("batch_first") and batched
+    t = s[1] if bf else s[0]
+    b = (s[0] if bf else s[1]) if batched else 1
+    i = s[-1]
     h = a["hidden_size"]
-    gates = {"LSTM": 4, "GRU": 3, "RNN": 1}[c.type]
+    proj = a.get("proj_size") or 0
+    r = proj or h
+    layers = a["num_layers"]
     dirs = 2 if a.get("bidirectional") else 1
-    total = 0
-    for layer in range(a.get("num_layers", 1)):
-        width = s[-1] if layer == 0 else dirs * h
-        total += dirs * (t * b * width + b * h + t * b * h * (gates + 3))
-    return [("in0", 0), (None, total * c.act)]
+    lstm = c.type == "LSTM"
+    onednn = lstm and not proj and c.cpu and e in (2, 4)
+    p = a.get("dropout") or 0
+    out = []
+    copy = bf and b > 1 and t > 1  # (B, T, I) read as (T, B, I): a copy unless B or T is 1
+    state = [(None, layers * dirs * b * r * e)]  # h0
+    if lstm:
+        state.append((None, layers * dirs * b * h * e))  # c0
+    for layer in range(layers):
+        width = i if layer == 0 else dirs * r
+        if layer == 0:
+            reads = (None, t * b * i * e) if copy else ("in0", c.in_bytes(0))
+        elif onednn and dirs == 1 and not p:
+            reads = None  # the previous layer's output, already kept
+        else:
+            reads = (None, t * b * width * e)  # the stacked output, the concatenation, or the dropped values
+        if onednn:
+            if layer == 0:
+                out += state
+            if reads is not None:
+                out.append(reads)
+            for _ in range(dirs):
+                if not a.get("bias", True):  # zeros of the weights' shapes stand in for the biases
+                    out += [(None, 4 * h * width * e), (None, 4 * h * h * e)]
+                out += [(None, t * b * h * e), (None, 2 * b * h * e), (None, onednn_lstm_workspace(t, b, width, h, e))]
+        else:
+            if layer == 0 and lstm:
+                out.append(state[1])  # c0, for f * c of the first step
+            if layer == 0 and c.w:
+                out.append(state[0])  # h0, for the weight's gradient of the first step
+            if c.w:  # a (T, B, I) copy of a batch_first input is made by each direction's projection
+                out += [reads] * (dirs if layer == 0 and copy else 1)
+            per_step = {"RNN": 1, "GRU": 6, "LSTM": 5 + (1 if proj and c.w else 0)}[c.type]
+            kept = t * per_step * b * h
+            if c.w and not c.type == "RNN":
+                kept += (t - 1) * b * r  # the previous h (RNN's is the activation's output, kept already)
+            if lstm:
+                kept += (t - 1) * b * h  # the previous c
+            out += [(None, kept * e)] * dirs
+        if layer < layers - 1 and p:
+            out.append((None, t * b * dirs * r * e))  # dropout's noise (input * noise on the CPU)
+    return out
 
 
 def _cell(c):
@@ -409,7 +527,7 @@ SAVED.update({
     "BatchNorm1d": _batch_norm, "BatchNorm2d": _batch_norm, "BatchNorm3d": _batch_norm,
     "InstanceNorm1d": _instance_norm, "InstanceNorm2d": _instance_norm, "InstanceNorm3d": _instance_norm,
     "LayerNorm": _layer_norm, "GroupNorm": _group_norm, "RMSNorm": _rms_norm, "LocalResponseNorm": _lrn,
-    "Embedding": _embedding, "EmbeddingBag": _embedding,
+    "Embedding": _embedding, "EmbeddingBag": _embedding_bag,
     "ScaledDotProductAttention": _sdpa, "MultiheadAttention": _mha, "GroupedQueryAttention": _gqa,
     "RotaryEmbedding": _rotary, "TransformerEncoderLayer": _encoder, "LSTM": _recurrent, "GRU": _recurrent, "RNN": _recurrent,
     "LSTMCell": _cell, "GRUCell": _cell, "RNNCell": _cell,
@@ -429,4 +547,4 @@ VIEWS = frozenset({"Identity", "Flatten", "Unflatten", "Reshape", "Permute", "Tr
                    "Expand"})
 
 #: Types counted as an estimate rather than read from PyTorch (docs/memory.md says how).
-ESTIMATED = frozenset({"LSTM", "GRU", "RNN", "LSTMCell", "GRUCell", "RNNCell", "EmbeddingBag"})
+ESTIMATED = frozenset({"LSTMCell", "GRUCell", "RNNCell"})
