@@ -140,6 +140,20 @@ LAYERS = [(t, {}, X3) for t in ACTIVATIONS] + [
     ("TransformerEncoderLayer", {"nhead": 2, "dim_feedforward": 8, "norm_first": True, "dropout": 0.0}, [[3, 2, 4]]),
     ("TransformerEncoderLayer", {"nhead": 2, "dim_feedforward": 8, "batch_first": True, "norm_first": True,
                                  "is_causal": True}, [[1, 3, 4]]),
+    # cross-attention: query and key = value; three inputs; kdim and vdim; unbatched
+    ("MultiheadAttention", MHA, [[2, 3, 4], [2, 5, 4]]),
+    ("MultiheadAttention", {"num_heads": 2, "batch_first": False, "need_weights": True}, [[3, 2, 4], [5, 2, 4]]),
+    ("MultiheadAttention", {**MHA, "dropout": 0.5}, [[2, 3, 4], [2, 5, 6], [2, 5, 3]]),
+    ("MultiheadAttention", MHA, [[2, 3, 4], [2, 5, 4], [2, 5, 4]]), ("MultiheadAttention", MHA, [[3, 4], [5, 4]]),
+    ("MultiheadAttention", {**MHA, "add_bias_kv": True}, [[2, 3, 4], [2, 5, 4]]),
+    ("TransformerDecoderLayer", {"nhead": 2, "dim_feedforward": 8, "batch_first": True}, [[2, 3, 4], [2, 5, 4]]),
+    ("TransformerDecoderLayer", {"nhead": 2, "dim_feedforward": 8, "norm_first": True, "activation": "gelu",
+                                 "dropout": 0.0, "tgt_is_causal": True}, [[3, 2, 4], [5, 2, 4]]),
+    ("TransformerDecoderLayer", {"nhead": 1, "dim_feedforward": 6, "batch_first": True, "norm_first": True,
+                                 "dropout": 0.0, "bias": False}, [[1, 3, 4], [1, 3, 4]]),
+    ("TransformerDecoderLayer", {"nhead": 2, "dim_feedforward": 8, "dropout": 0.0}, [[3, 4], [2, 4]]),
+    ("TransformerDecoderLayer", {"nhead": 2, "dim_feedforward": 8, "activation": "gelu", "dropout": 0.2,
+                                 "batch_first": True}, [[1, 2, 4], [1, 4, 4]]),
 ]
 
 
@@ -167,8 +181,34 @@ def test_saved_activations_of_one_layer_equal_torch(layer_type, args, shapes, mo
             continue  # torch has no bfloat16 avg_pool3d on the CPU
         for kernel in KERNELS if "Attention" in layer_type else ["math"]:
             if kernel == "flash" and (args.get("dropout") or args.get("need_weights") or args.get("add_bias_kv")
-                                      or shapes[0] != shapes[-1]):
+                                      or (layer_type == "ScaledDotProductAttention" and shapes[0] != shapes[-1])):
                 continue
+            per_layer, total = torch_saved(spec, None, None, dtype, kernel)
+            ours = layercalc.memory(spec, precision=precision, device="cpu", attention=kernel)
+            mine = {row.name: d["saved_activation_bytes"] for row, d in zip(ours.layers, ours.rows)
+                    if d["saved_activation_bytes"]}
+            assert (mine, ours.totals["saved_activation_bytes"]) == (per_layer, total), (precision, kernel)
+
+
+@pytest.mark.parametrize("layer_type,args", [
+    ("MultiheadAttention", {"num_heads": 2, "batch_first": True, "need_weights": False}),
+    ("MultiheadAttention", {"num_heads": 2, "batch_first": True, "need_weights": True, "dropout": 0.5}),
+    ("TransformerDecoderLayer", {"nhead": 2, "dim_feedforward": 8, "batch_first": True, "dropout": 0.0}),
+    ("TransformerDecoderLayer", {"nhead": 2, "dim_feedforward": 8, "batch_first": True, "norm_first": True}),
+])
+@pytest.mark.parametrize("trainable", [True, False])
+def test_cross_attention_on_a_model_input_equals_torch(layer_type, args, trainable):
+    """The memory is a model input (no grad): with frozen weights the key and value need no gradient, so
+    the scaled query and the dropped probabilities are not kept. Key and value given as one layer twice
+    (``from: [q, mem, mem]``) take torch's packed key/value projection."""
+    three = layer_type == "MultiheadAttention"
+    entry = {layer_type: args, "name": "L", "from": ["p", "mem", "mem"] if three else ["p", "mem"]}
+    if not trainable:
+        entry["trainable"] = False
+    spec = {"layercalc": 1, "name": "cross", "inputs": {"tgt": {"shape": [2, 3, 4]}, "mem": {"shape": [2, 5, 4]}},
+            "layers": [{"Linear": {"out_features": 4}, "name": "p", "from": "tgt"}, entry]}
+    for dtype, precision in DTYPES.values():
+        for kernel in KERNELS if not (args.get("dropout", 0.1) or args.get("need_weights")) else ["math"]:
             per_layer, total = torch_saved(spec, None, None, dtype, kernel)
             ours = layercalc.memory(spec, precision=precision, device="cpu", attention=kernel)
             mine = {row.name: d["saved_activation_bytes"] for row, d in zip(ours.layers, ours.rows)

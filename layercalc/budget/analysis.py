@@ -33,7 +33,7 @@ class Ctx:
     """What a SAVED rule sees of one layer (see saved.py)."""
 
     __slots__ = ("type", "args", "shapes", "numels", "in_storage", "out_shape", "out_numel", "out_bytes", "req", "w",
-                 "act", "stat", "mask", "sdpa", "flash", "rank_no_batch", "cpu")
+                 "act", "stat", "mask", "sdpa", "flash", "rank_no_batch", "cpu", "srcs")
 
     def shape(self, i):
         return self.shapes[i]
@@ -117,7 +117,7 @@ def saved_rule(row, file: str = "<spec>"):
     return rule
 
 
-def saved_where(row, req, w, flash, device="cpu", act=4) -> list:
+def saved_where(row, req, w, flash, device="cpu", act=4, row_inputs=None) -> list:
     """Where the tensors a layer saves come from ("in0"..., "out", None), as SAVED lists them."""
     c = Ctx()
     c.type, c.args, c.shapes = row.type, row.args, row.input_shapes
@@ -129,6 +129,7 @@ def saved_where(row, req, w, flash, device="cpu", act=4) -> list:
     c.stat = c.mask = c.sdpa = act
     c.flash = flash
     c.cpu = device == "cpu"
+    c.srcs = [(s.node, s.extra) for s in row_inputs] if row_inputs is not None else None
     c.rank_no_batch = _rank_no_batch(row.type)
     return [where for where, _ in saved_rule(row)(c)]
 
@@ -317,6 +318,7 @@ def analyze_memory(graph, report, opts: Options) -> dict:
             c.sdpa = 4 if cpu else c.act
             c.flash = flash
             c.cpu = cpu
+            c.srcs = ins
             c.rank_no_batch = _rank_no_batch(row.type)
             items = saved_rule(row, report.file)(c)
             if lowered:

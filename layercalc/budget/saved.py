@@ -230,18 +230,30 @@ def _embedding_bag(c):
 # --- attention ----------------------------------------------------------------------------------------
 
 
-def _sdpa_core(c, b, h, lq, s, e, ev, v_where, v_bytes, dropout):
-    """The attention kernel's own tensors: (math) scaled q and k, the probabilities, v; (flash) the log-sum-exp."""
+def _sdpa_core(c, b, h, lq, s, e, ev, v_where, v_bytes, dropout, req=(True, True, True)):
+    """The attention kernel's own tensors: (math) scaled q and k, the probabilities, v; (flash) the log-sum-exp.
+    ``req`` says which of q, k, v require grad: the scaled q is kept for k's gradient, the scaled k for q's,
+    v and (with dropout) the noise when the probabilities require grad, the dropped probabilities for v's."""
     if c.flash:
         return [(None, b * h * lq * 4)]
-    out = [(None, b * h * lq * e * c.sdpa), (None, b * h * s * e * c.sdpa), (None, b * h * lq * s * c.sdpa)]
+    rq, rk, rv = req
+    probs = rq or rk
+    out = [(None, b * h * lq * s * c.sdpa)]
+    if rk:
+        out.append((None, b * h * lq * e * c.sdpa))
+    if rq:
+        out.append((None, b * h * s * e * c.sdpa))
     if dropout:  # the mask (a bool mask on CUDA; the kernel's dtype on the CPU) and the dropped probabilities
         mask = c.mask if c.mask == 1 else c.sdpa
-        out += [(None, b * h * lq * s * mask), (None, b * h * lq * s * c.sdpa)]
-    if c.sdpa != c.act:
-        out.append((None, b * h * s * ev * c.sdpa))  # v, upcast
-    else:
-        out.append((v_where, v_bytes))
+        if probs:
+            out.append((None, b * h * lq * s * mask))
+        if rv:
+            out.append((None, b * h * lq * s * c.sdpa))
+    if probs:
+        if c.sdpa != c.act:
+            out.append((None, b * h * s * ev * c.sdpa))  # v, upcast
+        else:
+            out.append((v_where, v_bytes))
     return out
 
 
@@ -250,42 +262,96 @@ def _sdpa(c):
     lead = prod(q[:-3]) if len(q) > 3 else 1
     h, lq, e = (q[-3], q[-2], q[-1]) if len(q) >= 3 else (1, q[-2], q[-1])
     s = k[-2]
-    out = _sdpa_core(c, lead, h, lq, s, e, v[-1], "in2", c.in_bytes(2), c.args.get("dropout_p", 0) > 0)
+    out = _sdpa_core(c, lead, h, lq, s, e, v[-1], "in2", c.in_bytes(2), c.args.get("dropout_p", 0) > 0, c.req[:3])
     if c.flash:
         out = [("in0", c.in_bytes(0)), ("in1", c.in_bytes(1)), ("in2", c.in_bytes(2))] + out + [("out", c.out_bytes)]
     return out
 
 
 def _mha(c):
-    """torch.nn.MultiheadAttention as self-attention (one input): in_proj, attention, out_proj."""
+    """torch.nn.MultiheadAttention (``F.multi_head_attention_forward``) with 1, 2 or 3 inputs, E = embed_dim,
+    B rows, L queries, S keys (S' with the extra rows of add_bias_kv and add_zero_attn), heads h.
+
+    - The projections' inputs (when the weights are trainable): the query, key and value as they come, or
+      a contiguous (L, B, E) copy of each when batch_first has B > 1 and L > 1 (a copy per projection).
+    - The projected q, k, v: one batched input (self-attention): one packed 3 x B x L x E projection;
+      two batched inputs (or the same key and value), kdim = vdim = E: q (B x L x E) and a packed
+      2 x B x S x E key/value projection; otherwise (and always for unbatched inputs, which torch
+      unsqueezes one by one) three projections. add_bias_kv and add_zero_attn
+      make new k and v (B x S' x E each).
+    - need_weights: q scaled (B x L x E), k, the probabilities (B x h x L x S'; with dropout the noise and
+      the dropped probabilities), v. Otherwise the attention kernel (see ``_sdpa_core``; flash keeps q,
+      k, v, its output and the log-sum-exp).
+    - The output projection's input (L x B x E, made contiguous), when the weights are trainable."""
     a = c.args
-    shape = c.shape(0)
-    batched = len(shape) == 3
+    n_in = len(c.shapes)
+    shapes = [c.shape(0), c.shape(min(1, n_in - 1)), c.shape(min(2, n_in - 1))]
+    if n_in == 2:
+        shapes[2] = shapes[1]
+    batched = len(shapes[0]) == 3
+    bf = a["batch_first"] and batched
     e, heads = a["embed_dim"], a["num_heads"]
-    b = (shape[0] if a["batch_first"] else shape[1]) if batched else 1
-    t = (shape[1] if a["batch_first"] else shape[0]) if batched else shape[0]
     hd = e // heads
-    s = t + (1 if a["add_bias_kv"] else 0) + (1 if a["add_zero_attn"] else 0)
+    x = c.act
+
+    def rows(shape):
+        return ((shape[0], shape[1]) if bf else (shape[1], shape[0])) if batched else (1, shape[0])
+
+    b, lq = rows(shapes[0])
+    s = rows(shapes[1])[1]
+    kdim, vdim = a.get("kdim") or e, a.get("vdim") or e
+    same_dim = kdim == e and vdim == e
+    srcs = getattr(c, "srcs", None) or list(range(n_in))
+    kv_same = n_in == 2 or (n_in == 3 and srcs[1] == srcs[2])
+    which = [0, 0, 0] if n_in == 1 else [0, 1, 1] if n_in == 2 else [0, 1, 2]
+
+    def read(i):
+        shape = c.shape(i)
+        if bf and shape[0] > 1 and shape[1] > 1:
+            return (None, prod(shape) * x)  # the transposed input, made contiguous by the projection
+        return (f"in{i}", c.in_bytes(i))
+
     out = []
-    if c.w:  # in_proj's input: (T, B, E) rows; a contiguous copy when batch_first puts B > 1 first
-        out.append(("in0", c.in_bytes(0)) if not (batched and a["batch_first"] and b > 1)
-                   else (None, c.numel(0) * c.act))
-    packed = 3 * b * t * e * c.act  # q, k, v from one projection: one storage
-    if a["add_bias_kv"] or a["add_zero_attn"]:
-        packed = b * s * e * c.act  # v: a new tensor with the extra key/value rows
-    dropout = a["dropout"] > 0
-    if a["need_weights"]:  # the explicit path: baddbmm, softmax, (dropout), bmm
-        scores = b * heads * t * s * c.act
-        out += [(None, b * t * e * c.act), (None, packed), (None, scores)]
-        if dropout:
-            out += [(None, b * heads * t * s * c.mask), (None, scores)]
+    if n_in == 1 and batched:
+        reads = [read(0)]
+        q_st = k_st = v_st = ("qkv", 3 * b * lq * e * x)
+    elif kv_same and same_dim and batched:
+        reads = [read(0), read(which[1])]
+        q_st, k_st = ("q", b * lq * e * x), ("kv", 2 * b * s * e * x)
+        v_st = k_st
     else:
-        if c.flash:
-            out += [(None, packed), (None, b * heads * t * 4), (None, b * t * e * c.act)]
-            return out
-        out += _sdpa_core(c, b, heads, t, s, hd, hd, None, packed, dropout)
+        reads = [read(which[i]) for i in range(3)]
+        q_st, k_st, v_st = ("q", b * lq * e * x), ("k", b * s * e * x), ("v", b * s * e * x)
+    s2 = s + (1 if a["add_bias_kv"] else 0) + (1 if a["add_zero_attn"] else 0)
+    if s2 != s:
+        k_st, v_st = ("k2", b * s2 * e * x), ("v2", b * s2 * e * x)
     if c.w:
-        out.append((None, b * t * e * c.act))  # out_proj's input: (T, B, E) made contiguous
+        out += reads
+    dropout = a["dropout"] > 0
+    req = [c.w or c.req[which[i]] for i in range(3)]  # q, k, v require grad
+    if a["need_weights"]:  # the explicit path: q scaled, bmm, softmax, (dropout), bmm
+        scores = b * heads * lq * s2 * x
+        kept = dict([v_st]) if req[0] or req[1] else {}
+        if req[0]:
+            kept[k_st[0]] = k_st[1]
+        out.append((None, scores))
+        if req[1]:
+            out.append((None, b * lq * e * x))
+        out += [(None, size) for size in kept.values()]
+        if dropout:
+            out += [(None, b * heads * lq * s2 * c.mask)] if req[0] or req[1] else []
+            out += [(None, scores)] if req[2] else []
+    elif c.flash:
+        out += [(None, size) for _, size in dict([q_st, k_st, v_st]).items()]
+        out += [(None, b * heads * lq * 4), (None, b * lq * e * x)]  # the log-sum-exp and the kernel's output
+        return out
+    else:
+        v_where, v_bytes = None, v_st[1]
+        if v_st[0] == "qkv" and c.sdpa == x:
+            v_bytes = v_st[1]
+        out += _sdpa_core(c, b, heads, lq, s2, hd, hd, v_where, v_bytes, dropout, req)
+    if c.w:
+        out.append((None, b * lq * e * x))  # out_proj's input: (L, B, E) made contiguous
     return out
 
 
@@ -329,13 +395,14 @@ def _sub(c, type, args, shapes, out_shape, req, w):
     s.out_numel = prod(out_shape)
     s.out_bytes = s.out_numel * c.act
     s.req, s.w = req, w
-    s.act, s.stat, s.mask, s.sdpa, s.flash, s.rank_no_batch, s.cpu = c.act, c.stat, c.mask, c.sdpa, c.flash, 0, c.cpu
+    s.act, s.stat, s.mask, s.sdpa, s.flash, s.rank_no_batch, s.cpu, s.srcs = c.act, c.stat, c.mask, c.sdpa, c.flash, 0, c.cpu, None
     return s
 
 
-def _encoder(c):
-    """torch.nn.TransformerEncoderLayer as its sublayers run (self-attention, dropouts, norms, feed-forward),
-    each storage once; ``x`` is the layer's input, ``out`` its output."""
+def _transformer_steps(c):
+    """The sublayers of torch.nn.TransformerEncoderLayer / TransformerDecoderLayer in the order torch runs
+    them: (type, args, inputs, output, shape of the output); ``x`` is the layer's input (tgt), ``mem``
+    the decoder's memory, ``out`` the layer's output."""
     a = c.args
     shape = c.shape(0)
     d, ff, p = a["d_model"], a["dim_feedforward"], a["dropout"]
@@ -345,26 +412,62 @@ def _encoder(c):
     norm = {"normalized_shape": (d,)}
     act = "ReLU" if a["activation"] == "relu" else "GELU"
     drop = {"p": p}
-    # (type, args, inputs, output, shape of the output)
-    if a["norm_first"]:
-        steps = [("LayerNorm", norm, ["x"], "n1", shape), ("MultiheadAttention", mha, ["n1"], "sa", shape),
-                 ("Dropout", drop, ["sa"], "d1", shape), ("Add", {}, ["x", "d1"], "r1", shape),
-                 ("LayerNorm", norm, ["r1"], "n2", shape), ("Linear", {}, ["n2"], "l1", ff_shape),
-                 (act, {}, ["l1"], "a", ff_shape), ("Dropout", drop, ["a"], "d", ff_shape),
-                 ("Linear", {}, ["d"], "l2", shape), ("Dropout", drop, ["l2"], "d2", shape),
-                 ("Add", {}, ["r1", "d2"], "out", shape)]
-    else:
-        steps = [("MultiheadAttention", mha, ["x"], "sa", shape), ("Dropout", drop, ["sa"], "d1", shape),
-                 ("Add", {}, ["x", "d1"], "r1", shape), ("LayerNorm", norm, ["r1"], "n1", shape),
-                 ("Linear", {}, ["n1"], "l1", ff_shape), (act, {}, ["l1"], "a", ff_shape),
-                 ("Dropout", drop, ["a"], "d", ff_shape), ("Linear", {}, ["d"], "l2", shape),
-                 ("Dropout", drop, ["l2"], "d2", shape), ("Add", {}, ["n1", "d2"], "r2", shape),
-                 ("LayerNorm", norm, ["r2"], "out", shape)]
+    decoder = c.type == "TransformerDecoderLayer"
+    steps = []
+    if a["norm_first"]:  # x = x + block(norm(x)), for each block
+        blocks = [("sa", []), ("ca", ["mem"])] if decoder else [("sa", [])]
+        last = "x"
+        for k, (block, extra) in enumerate(blocks + [("ff", [])]):
+            normed = f"n{k + 1}"
+            steps.append(("LayerNorm", norm, [last], normed, shape))
+            if block == "ff":
+                steps += [("Linear", {}, [normed], "l1", ff_shape), (act, {}, ["l1"], "a", ff_shape),
+                          ("Dropout", drop, ["a"], "d", ff_shape), ("Linear", {}, ["d"], "l2", shape)]
+                made = "l2"
+            else:
+                steps.append(("MultiheadAttention", mha, [normed] + extra, block, shape))
+                made = block
+            steps.append(("Dropout", drop, [made], f"d{k + 1}", shape))
+            res = "out" if block == "ff" else f"r{k + 1}"
+            steps.append(("Add", {}, [last, f"d{k + 1}"], res, shape))
+            last = res
+    else:  # x = norm(x + block(x)), for each block
+        blocks = [("sa", []), ("ca", ["mem"])] if decoder else [("sa", [])]
+        last = "x"
+        blocks = blocks + [("ff", [])]
+        for k, (block, extra) in enumerate(blocks):
+            if block == "ff":
+                steps += [("Linear", {}, [last], "l1", ff_shape), (act, {}, ["l1"], "a", ff_shape),
+                          ("Dropout", drop, ["a"], "d", ff_shape), ("Linear", {}, ["d"], "l2", shape)]
+                made = "l2"
+            else:
+                steps.append(("MultiheadAttention", mha, [last] + extra, block, shape))
+                made = block
+            steps.append(("Dropout", drop, [made], f"d{k + 1}", shape))
+            steps.append(("Add", {}, [last, f"d{k + 1}"], f"r{k + 1}", shape))
+            normed = "out" if k == len(blocks) - 1 else f"n{k + 1}"
+            steps.append(("LayerNorm", norm, [f"r{k + 1}"], normed, shape))
+            last = normed
+    return steps
+
+
+def _encoder(c):
+    """torch.nn.TransformerEncoderLayer and TransformerDecoderLayer as their sublayers run (self-attention;
+    for the decoder, cross-attention on the memory, a MultiheadAttention with the memory as key and value;
+    dropouts, norms, feed-forward: ``_transformer_steps``), each sublayer by its own rule, each storage
+    once; the fast path of TransformerEncoderLayer is not taken in train mode."""
+    shape = c.shape(0)
+    p = c.args["dropout"]
     req = {"x": c.req[0]}
-    alias = {}
     shapes = {"x": shape}
+    where_of = {"x": ("in0", c.in_bytes(0))}
+    if len(c.shapes) > 1:
+        req["mem"] = c.req[1]
+        shapes["mem"] = c.shape(1)
+        where_of["mem"] = ("in1", c.in_bytes(1))
+    alias = {}
     out, seen = [], set()
-    for t, args, ins, name, oshape in steps:
+    for t, args, ins, name, oshape in _transformer_steps(c):
         r = [req[i] for i in ins]
         w = c.w and t in ("MultiheadAttention", "LayerNorm", "Linear")
         req[name] = any(r) or w
@@ -380,7 +483,7 @@ def _encoder(c):
                 out.append((None, size))
             elif key not in seen:
                 seen.add(key)
-                out.append(("in0", c.in_bytes(0)) if key == "x" else ("out", c.out_bytes) if key == "out"
+                out.append(where_of[key] if key in where_of else ("out", c.out_bytes) if key == "out"
                            else (None, size))
     return out
 
@@ -529,7 +632,7 @@ SAVED.update({
     "LayerNorm": _layer_norm, "GroupNorm": _group_norm, "RMSNorm": _rms_norm, "LocalResponseNorm": _lrn,
     "Embedding": _embedding, "EmbeddingBag": _embedding_bag,
     "ScaledDotProductAttention": _sdpa, "MultiheadAttention": _mha, "GroupedQueryAttention": _gqa,
-    "RotaryEmbedding": _rotary, "TransformerEncoderLayer": _encoder, "LSTM": _recurrent, "GRU": _recurrent, "RNN": _recurrent,
+    "RotaryEmbedding": _rotary, "TransformerEncoderLayer": _encoder, "TransformerDecoderLayer": _encoder, "LSTM": _recurrent, "GRU": _recurrent, "RNN": _recurrent,
     "LSTMCell": _cell, "GRUCell": _cell, "RNNCell": _cell,
     "Dropout": _dropout, "AlphaDropout": _alpha_dropout, "Dropout1d": _feature_dropout,
     "Dropout2d": _feature_dropout, "Dropout3d": _feature_dropout, "FeatureAlphaDropout": _feature_dropout,
