@@ -460,13 +460,23 @@ def test_training_macs_with_checkpointing_equal_flop_counter(name, blocks):
 
 # --- torch.autocast ---------------------------------------------------------------------------------------
 
-AMP_SPECS = ["lenet5", "resnet-cifar", "gpt2-small", "gpt3-175b", "gpt3-175b-layer", "llama2-7b"]
+AMP_SPECS = ["lenet5", "resnet-cifar", "gpt2-small", "gpt3-175b", "gpt3-175b-layer", "llama2-7b", "bert-base",
+             "char-lstm", "gru-encoder"]
 AMP_LAYERS = [
     ("Linear", {"out_features": 5}, [[2, 3, 4]]), ("Conv2d", {"out_channels": 4, "kernel_size": 3}, X4),
     ("MultiheadAttention", MHA, [[1, 3, 4]]), ("MultiheadAttention", MHA, [[2, 3, 4]]),
     ("GroupedQueryAttention", {"num_heads": 4, "num_kv_heads": 2, "rotary": True}, [[2, 3, 8]]),
     ("LayerNorm", {"normalized_shape": 6}, X3), ("BatchNorm2d", {}, X4), ("MatMul", {}, [[2, 3, 4], [2, 4, 5]]),
     ("RMSNorm", {"normalized_shape": 6}, X3), ("Dropout", {"p": 0.5}, X3), ("GELU", {}, X3),
+    ("MultiheadAttention", {**MHA, "need_weights": True}, [[2, 3, 4], [2, 5, 4]]),
+    ("MultiheadAttention", MHA, [[2, 3, 4], [2, 5, 6], [2, 5, 3]]), ("MultiheadAttention", MHA, [[3, 4], [5, 4]]),
+    ("TransformerEncoderLayer", {"nhead": 2, "dim_feedforward": 8, "batch_first": True, "activation": "gelu"},
+     [[2, 3, 4]]),
+    ("TransformerEncoderLayer", {"nhead": 2, "dim_feedforward": 8, "norm_first": True, "dropout": 0.0}, [[3, 2, 4]]),
+    ("TransformerEncoderLayer", {"nhead": 1, "dim_feedforward": 6, "norm_first": True, "bias": False}, [[3, 4]]),
+    ("TransformerDecoderLayer", {"nhead": 2, "dim_feedforward": 8, "batch_first": True}, [[2, 3, 4], [2, 5, 4]]),
+    ("TransformerDecoderLayer", {"nhead": 2, "dim_feedforward": 8, "norm_first": True, "activation": "gelu",
+                                 "dropout": 0.0, "tgt_is_causal": True}, [[3, 2, 4], [5, 2, 4]]),
 ]
 
 
@@ -493,8 +503,10 @@ def test_amp_bf16_equals_torch_autocast(name):
     assert _ours_amp(path, dims, vars) == torch_saved_autocast(path, dims, vars)
 
 
-@pytest.mark.parametrize("layer_type,args,shapes", AMP_LAYERS, ids=[_ids(c) for c in AMP_LAYERS])
+@pytest.mark.parametrize("layer_type,args,shapes", AMP_LAYERS + RECURRENT,
+                         ids=[_ids(c) for c in AMP_LAYERS + RECURRENT])
 @pytest.mark.parametrize("mode", ["train", "frozen", "first"])
 def test_amp_bf16_of_one_layer_equals_torch_autocast(layer_type, args, shapes, mode):
+    """After a Linear (train, frozen) the layer's input is 16-bit; first, it is the float32 model input."""
     spec = one_layer_spec(layer_type, args, shapes, trainable=mode != "frozen", first=mode == "first")
     assert _ours_amp(spec) == torch_saved_autocast(spec)

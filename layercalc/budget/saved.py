@@ -387,16 +387,30 @@ def _rotary(c):
     return [(None, 2 * t * d * c.act)]  # the cos and sin tables
 
 
-def _sub(c, type, args, shapes, out_shape, req, w):
+def _sub(c, type, args, shapes, out_shape, req, w, elems=None, act=None):
+    """The context of a sublayer: ``elems`` the bytes per element of its inputs, ``act`` of its output."""
+    act = c.act if act is None else act
+    elems = elems or [act] * len(shapes)
     s = c.__class__()
     s.type, s.args, s.shapes, s.out_shape = type, args, shapes, out_shape
     s.numels = [prod(x) for x in shapes]
-    s.in_storage = [n * c.act for n in s.numels]
+    s.in_storage = [n * e for n, e in zip(s.numels, elems)]
+    s.in_elems = elems
     s.out_numel = prod(out_shape)
-    s.out_bytes = s.out_numel * c.act
+    s.out_bytes = s.out_numel * act
     s.req, s.w = req, w
-    s.act, s.stat, s.mask, s.sdpa, s.flash, s.rank_no_batch, s.cpu, s.srcs = c.act, c.stat, c.mask, c.sdpa, c.flash, 0, c.cpu, None
+    s.act, s.stat, s.flash, s.rank_no_batch, s.cpu, s.srcs = act, c.stat, c.flash, 0, c.cpu, None
+    s.mask = 1 if c.mask == 1 else act
+    s.sdpa = c.sdpa if c.cpu else act
+    s.autocast = getattr(c, "autocast", False)
     return s
+
+
+class _Row:
+    """The parts of a report row that ``autocast_copies`` reads, for a sublayer."""
+
+    def __init__(self, type, args, input_shapes, param_shapes):
+        self.type, self.args, self.input_shapes, self.param_shapes = type, args, input_shapes, param_shapes
 
 
 def _transformer_steps(c):
@@ -466,17 +480,28 @@ def _encoder(c):
         shapes["mem"] = c.shape(1)
         where_of["mem"] = ("in1", c.in_bytes(1))
     alias = {}
+    autocast = getattr(c, "autocast", False)
+    elems = {"x": c.in_elems[0] if autocast else c.act}
+    if len(c.shapes) > 1:
+        elems["mem"] = c.in_elems[1] if autocast else c.act
     out, seen = [], set()
     for t, args, ins, name, oshape in _transformer_steps(c):
         r = [req[i] for i in ins]
         w = c.w and t in ("MultiheadAttention", "LayerNorm", "Linear")
         req[name] = any(r) or w
         shapes[name] = oshape
+        in_elems = [elems[i] for i in ins]
+        elems[name] = autocast_dtype(t, in_elems) if autocast else c.act
         if t == "Dropout" and p == 0:
             alias[name] = alias.get(ins[0], ins[0])  # dropout(p=0) hands back its input
         if not req[name]:
             continue
-        for where, size in SAVED[t](_sub(c, t, args, [shapes[i] for i in ins], oshape, r, w)):
+        in_shapes = [shapes[i] for i in ins]
+        items = SAVED[t](_sub(c, t, args, in_shapes, oshape, r, w, in_elems, elems[name]))
+        if autocast and t in LOWERED:  # 16-bit copies of float32 inputs and of the weights
+            params = {"weight": (oshape[-1], in_shapes[0][-1])} if t == "Linear" else {}
+            items = autocast_copies(_Row(t, args, in_shapes, params), items, in_elems, r)
+        for where, size in items:
             key = None if where is None else alias.get(name, name) if where == "out" else alias.get(
                 ins[int(where[2:])], ins[int(where[2:])])
             if key is None:
@@ -566,6 +591,8 @@ def _recurrent(c):
     dirs = 2 if a.get("bidirectional") else 1
     lstm = c.type == "LSTM"
     onednn = lstm and not proj and c.cpu and e in (2, 4)
+    if getattr(c, "autocast", False):
+        return _recurrent_autocast(c)
     p = a.get("dropout") or 0
     out = []
     copy = bf and b > 1 and t > 1  # (B, T, I) read as (T, B, I): a copy unless B or T is 1
@@ -608,11 +635,168 @@ def _recurrent(c):
     return out
 
 
+def _recurrent_autocast(c):
+    """RNN, LSTM and GRU under torch.autocast (16-bit, e = 2) on the CPU: as ``_recurrent``, with x the bytes
+    per element of the layer's input; the zero initial states are made in the input's dtype.
+
+    - oneDNN's LSTM is a lower-precision op: per layer and direction it keeps 16-bit copies of h0 and
+      c0 (B x H each; with a 16-bit input, the zeros themselves, once), of a float32 input (one per
+      direction), of its four weights (4H x I_l, 4H x H, and the biases, or without bias two tensors of
+      the weights' shapes), and its output, last h and c and workspace in 16 bits.
+    - The step-by-step kernels run their products (the input projection, h W_hh, the projection) in 16
+      bits on 16-bit copies of float32 operands, and their element-wise steps in the widest dtype of
+      their operands: with a float32 input GRU's h and LSTM's c stay float32 (so its copy of h - n,
+      tanh(c_t) and h_t before the projection are float32), RNN's h and the gates are 16-bit. The
+      previous h is kept as a 16-bit copy when it is float32. The 16-bit copies of the weights are
+      kept once each when trainable (autocast caches them); frozen weights are cast at every use, and
+      W_hh is kept at each step from the second; W_hr is used transposed (a view, never cached) and its
+      copy is kept at every step."""
+    a = c.args
+    s = c.shape(0)
+    xe = c.in_elems[0]
+    batched = len(s) == 3
+    bf = a.get("batch_first") and batched
+    t = s[1] if bf else s[0]
+    b = (s[0] if bf else s[1]) if batched else 1
+    i = s[-1]
+    h = a["hidden_size"]
+    proj = a.get("proj_size") or 0
+    r = proj or h
+    layers = a["num_layers"]
+    dirs = 2 if a.get("bidirectional") else 1
+    kind = c.type
+    gates = {"RNN": 1, "GRU": 3, "LSTM": 4}[kind]
+    onednn = kind == "LSTM" and not proj and c.cpu
+    p = a.get("dropout") or 0
+    copy = bf and b > 1 and t > 1
+    out = []
+    le = xe  # bytes per element of the current layer's input
+    for layer in range(layers):
+        width = i if layer == 0 else dirs * r
+        first = layer == 0
+        if first and le == 2:  # a contiguous copy under batch_first: one per direction step by step
+            reads = [(None, t * b * i * 2)] * (1 if onednn else dirs) if copy else [("in0", c.in_bytes(0))]
+        elif first:
+            reads = [(None, t * b * i * 2)] * dirs  # a 16-bit copy per direction
+        elif onednn and dirs == 1 and not p:
+            reads = []
+        elif le == 4:
+            reads = [(None, t * b * width * 2)] * dirs
+        else:
+            reads = [(None, t * b * width * 2)]
+        req_in = c.req[0] if first else (c.req[0] or c.w)
+        if onednn:
+            if xe == 2 and first:
+                out += [(None, layers * dirs * b * h * 2)] * 2  # h0 and c0
+            elif xe == 4:
+                out += [(None, 2 * b * h * 2)] * dirs  # 16-bit copies of h0 and c0, per layer and direction
+            out += reads
+            for _ in range(dirs):
+                weights = 4 * h * width + 4 * h * h
+                out.append((None, (weights + (8 * h if a.get("bias", True) else weights)) * 2))
+                out += [(None, t * b * h * 2), (None, 2 * b * h * 2), (None, onednn_lstm_workspace(t, b, width, h, 2))]
+            le = 2
+        else:
+            he = xe  # h0 and c0 are zeros of the input's dtype
+            if first and kind == "LSTM":
+                out.append((None, layers * dirs * b * h * xe))  # c0
+            if first and c.w and xe == 2:
+                out.append((None, layers * dirs * b * r * 2))  # h0, 16-bit already
+            if c.w:
+                out += reads
+            for _ in range(dirs):
+                kept = 0
+                if req_in:
+                    kept += gates * h * width  # W_ih's copy
+                if c.w and xe == 4:
+                    kept += b * r  # h0's 16-bit copy
+                if t > 1 and (c.w or c.req[0]):
+                    kept += gates * h * r * (1 if c.w else t - 1)  # W_hh's copies
+                if kind == "RNN":
+                    kept += t * b * h  # tanh or relu, 16-bit
+                    if c.w:
+                        pass  # the previous h is that output
+                    kept *= 2
+                elif kind == "GRU":
+                    wide = max(he, 2)
+                    kept = kept * 2 + t * b * h * (5 * 2 + wide)  # 3 gates, copy of hn, n; copy of h - n
+                    if c.w:
+                        kept += (t - 1) * b * h * 2  # the previous h (or its 16-bit copy)
+                else:  # LSTM with a projection
+                    wide = max(he, 2)
+                    kept = kept * 2 + t * b * h * (4 * 2 + wide)  # 4 gates; tanh(c_t)
+                    kept += (t - 1) * b * h * wide  # the previous c
+                    if c.w:
+                        kept += t * b * h * 2 + (t - 1) * b * r * 2  # h_t's 16-bit copy, the previous h
+                    kept += t * proj * h * 2  # W_hr^T's copy, cast at every step (a view is not cached)
+                out.append((None, kept))
+            le = max(he, 2) if kind == "GRU" else 2
+        if layer < layers - 1 and p:
+            out.append((None, t * b * dirs * r * le))  # dropout's noise
+    return out
+
+
 def _cell(c):
     h = c.args["hidden_size"]
     b = c.shape(0)[0] if len(c.shape(0)) == 2 else 1
     gates = {"LSTMCell": 4 + 3, "GRUCell": 3 + 4, "RNNCell": 1}[c.type]
     return [("in0", c.in_bytes(0)), (None, b * h * (1 + gates) * c.act)]
+
+
+# --- torch.autocast --------------------------------------------------------------------------------------
+
+#: torch.autocast's lower-precision ops: their outputs are 16-bit, their float32 inputs and weights are cast
+#: to 16-bit copies, and those copies are what backward keeps.
+LOWERED = frozenset({"Linear", "Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d",
+                     "MatMul", "MultiheadAttention", "GroupedQueryAttention", "ScaledDotProductAttention"})
+#: Ops whose output takes the widest dtype of their inputs under autocast.
+PROMOTE = frozenset({"Add", "Sub", "Mul", "Div", "Concat"})
+
+
+def autocast_dtype(type: str, ins: list) -> int:
+    """Bytes per element of a layer's output under torch.autocast (16-bit lowered, float32 otherwise kept)."""
+    if type in LOWERED:
+        return 2
+    if type in ("LSTM", "RNN"):
+        return 2  # oneDNN's LSTM is lowered; RNN's h and a projected LSTM's h come from 16-bit products
+    if type in ("Embedding", "EmbeddingBag", "Parameter") or not ins:
+        return 4  # the float32 weight itself
+    if type in PROMOTE:
+        return max(ins)
+    return ins[0]
+
+
+def autocast_copies(row, items, in_elems, req) -> list:
+    """A lowered layer saves 16-bit copies: of its float32 inputs instead of them, and of the weights its
+    backward multiplies by (a Linear's when its input requires grad, a convolution's always, the output
+    projection of attention always)."""
+    out = []
+    for where, size in items:
+        if where is not None and where.startswith("in") and in_elems[int(where[2:])] == 4:
+            k = int(where[2:])
+            n = prod(row.input_shapes[k])
+            copies = 3 if row.type == "GroupedQueryAttention" else 1  # q, k and v cast the input each
+            out += [(None, n * 2)] * copies
+        else:
+            out.append((where, size))
+    p = row.param_shapes
+    t = row.type
+    if t == "Linear" and req and req[0]:
+        out.append((None, prod(p["weight"]) * 2))
+    elif t.startswith(("Conv", "ConvTranspose")):
+        out.append((None, prod(p["weight"]) * 2))
+    elif t == "MultiheadAttention":  # the query's, key's and value's parts of the input projection, as needed
+        a = row.args
+        e = a["embed_dim"]
+        n = len(row.input_shapes)
+        rq, rk, rv = [req[i] for i in ((0, 0, 0) if n == 1 else (0, 1, 1) if n == 2 else (0, 1, 2))]
+        out.append((None, e * (e * rq + (a.get("kdim") or e) * rk + (a.get("vdim") or e) * rv) * 2))
+        out.append((None, e * e * 2))  # out_proj's
+    elif t == "GroupedQueryAttention":
+        if req[0]:
+            out.append((None, sum(prod(p[f"{x}_proj.weight"]) for x in "qkv") * 2))
+        out.append((None, prod(p["o_proj.weight"]) * 2))
+    return out
 
 
 # --- the table ------------------------------------------------------------------------------------------
