@@ -631,7 +631,7 @@ def _recurrent(c):
                 kept += (t - 1) * b * h  # the previous c
             out += [(None, kept * e)] * dirs
         if layer < layers - 1 and p:
-            out.append((None, t * b * dirs * r * e))  # dropout's noise (input * noise on the CPU)
+            out.append((None, t * b * dirs * r * c.mask))  # dropout's noise (input * noise on the CPU)
     return out
 
 
@@ -732,7 +732,7 @@ def _recurrent_autocast(c):
                 out.append((None, kept))
             le = max(he, 2) if kind == "GRU" else 2
         if layer < layers - 1 and p:
-            out.append((None, t * b * dirs * r * le))  # dropout's noise
+            out.append((None, t * b * dirs * r * (1 if c.mask == 1 else le)))  # dropout's noise
     return out
 
 
