@@ -240,14 +240,18 @@ def recurrent_cases(seed=11):
     return cases
 
 
-RECURRENT = recurrent_cases()
+RECURRENT = recurrent_cases() + [
+    ("RNNCell", {"hidden_size": 5}, [[3, 4]]), ("RNNCell", {"hidden_size": 3, "nonlinearity": "relu", "bias": False}, [[4]]),
+    ("GRUCell", {"hidden_size": 8}, [[2, 6]]), ("GRUCell", {"hidden_size": 3, "bias": False}, [[5]]),
+    ("LSTMCell", {"hidden_size": 5}, [[3, 4]]), ("LSTMCell", {"hidden_size": 3, "bias": False}, [[4]]),
+]
 
 
 @pytest.mark.parametrize("layer_type,args,shapes", RECURRENT, ids=[_ids(c) for c in RECURRENT])
 @pytest.mark.parametrize("mode", ["train", "frozen", "first"])
 def test_saved_activations_of_recurrent_layers_equal_torch(layer_type, args, shapes, mode):
-    """LSTM (oneDNN's kernel, or step by step with a projection), GRU and RNN (step by step) against
-    torch's CPU kernels, in float32 and bfloat16."""
+    """LSTM (oneDNN's kernel, or step by step with a projection), GRU and RNN (step by step) and the three
+    cells against torch's CPU kernels, in float32 and bfloat16."""
     spec = one_layer_spec(layer_type, args, shapes, trainable=mode != "frozen", first=mode == "first")
     for dtype, precision in DTYPES.values():
         per_layer, total = torch_saved(spec, None, None, dtype, "math")
@@ -259,13 +263,14 @@ def test_saved_activations_of_recurrent_layers_equal_torch(layer_type, args, sha
 
 def test_recurrent_sample_covers_every_option():
     seen = {(t, k, str(v)) for t, a, _ in RECURRENT for k, v in a.items()}
+    assert {t for t, _, _ in RECURRENT} == {"RNN", "GRU", "LSTM", "RNNCell", "GRUCell", "LSTMCell"}
     for kind in ("RNN", "GRU", "LSTM"):
         for k, values in (("num_layers", (1, 2, 3)), ("bidirectional", (True, False)), ("batch_first", (True, False)),
                           ("bias", (True, False)), ("dropout", (0.0, 0.5))):
             assert all((kind, k, str(v)) in seen for v in values), (kind, k)
     assert any(t == "LSTM" and a.get("proj_size") for t, a, _ in RECURRENT)
     assert {a["nonlinearity"] for t, a, _ in RECURRENT if t == "RNN"} == {"tanh", "relu"}
-    assert {len(s[0]) for _, _, s in RECURRENT} == {2, 3}
+    assert {len(s[0]) for t, _, s in RECURRENT if "Cell" not in t} == {2, 3}
 
 
 def test_onednn_lstm_workspace_by_hand():

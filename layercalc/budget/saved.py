@@ -22,8 +22,7 @@ resolved arguments, which inputs require grad (``c.req``), whether the layer's w
   the float32 log-sum-exp (B, heads, T) instead of the T x T probabilities.
 
 Every entry was read from PyTorch (``torch.autograd.graph.saved_tensors_hooks``) and is checked by
-``tests/test_memory_torch.py`` against it. The recurrent cells (RNNCell, LSTMCell, GRUCell) are an
-estimate: see docs/memory.md.
+``tests/test_memory_torch.py`` against it.
 """
 
 from __future__ import annotations
@@ -737,10 +736,42 @@ def _recurrent_autocast(c):
 
 
 def _cell(c):
+    """RNNCell, LSTMCell and GRUCell as one step of ``_recurrent``'s step-by-step kernels (B rows, hidden size
+    H): the cell makes h (and, for LSTM, c: the same zeros) in ``forward``; with trainable weights the input
+    and those zeros (B x H) for the products' weight gradients; then RNNCell its output, GRUCell 6 x B x H
+    (three gates, copies of the candidate and of h - n, n), LSTMCell the zeros as c, the four gates and
+    tanh(c'): 5 x B x H. Under autocast the products are 16-bit on 16-bit copies of float32 operands, with
+    W_ih's 16-bit copy when the input requires grad (W_hh's is not kept: the zeros need no gradient), and the
+    element-wise update in the widest dtype (a float32 input keeps GRU's and LSTM's h float32)."""
     h = c.args["hidden_size"]
-    b = c.shape(0)[0] if len(c.shape(0)) == 2 else 1
-    gates = {"LSTMCell": 4 + 3, "GRUCell": 3 + 4, "RNNCell": 1}[c.type]
-    return [("in0", c.in_bytes(0)), (None, b * h * (1 + gates) * c.act)]
+    s = c.shape(0)
+    b = s[0] if len(s) == 2 else 1
+    gates = {"RNNCell": 1, "GRUCell": 3, "LSTMCell": 4}[c.type]
+    if getattr(c, "autocast", False):
+        xe = c.in_elems[0]
+        wide = max(xe, 2)
+        out = []
+        if c.w:
+            out += [(None, c.numel(0) * 2) if xe == 4 else ("in0", c.in_bytes(0)), (None, b * h * 2)]  # x, h0
+        if c.req[0]:
+            out.append((None, gates * h * s[-1] * 2))  # W_ih's copy
+        if c.type == "RNNCell":
+            out.append(("out", c.out_bytes))
+        elif c.type == "GRUCell":
+            out.append((None, b * h * (5 * 2 + wide)))
+        else:
+            c0 = 0 if c.w and xe == 2 else xe  # the zeros (of the input's dtype), unless kept already as h0
+            out.append((None, b * h * (4 * 2 + c0 + wide)))  # the gates, c0, tanh(c')
+        return out
+    e = c.act
+    out = [("in0", c.in_bytes(0)), (None, b * h * e)] if c.w else []  # the input, the zeros
+    if c.type == "RNNCell":
+        out.append(("out", c.out_bytes))
+    elif c.type == "GRUCell":
+        out.append((None, 6 * b * h * e))
+    else:
+        out.append((None, (5 + (0 if c.w else 1)) * b * h * e))  # (the zeros as c), the gates, tanh(c')
+    return out
 
 
 # --- torch.autocast --------------------------------------------------------------------------------------
@@ -757,7 +788,7 @@ def autocast_dtype(type: str, ins: list) -> int:
     """Bytes per element of a layer's output under torch.autocast (16-bit lowered, float32 otherwise kept)."""
     if type in LOWERED:
         return 2
-    if type in ("LSTM", "RNN"):
+    if type in ("LSTM", "RNN", "RNNCell"):
         return 2  # oneDNN's LSTM is lowered; RNN's h and a projected LSTM's h come from 16-bit products
     if type in ("Embedding", "EmbeddingBag", "Parameter") or not ins:
         return 4  # the float32 weight itself
@@ -832,6 +863,3 @@ for _n in (1, 2, 3):
 #: Types whose output is a view of their first input (same storage): saving it keeps the input's storage.
 VIEWS = frozenset({"Identity", "Flatten", "Unflatten", "Reshape", "Permute", "Transpose", "Select", "Slice",
                    "Expand"})
-
-#: Types counted as an estimate rather than read from PyTorch (docs/memory.md says how).
-ESTIMATED = frozenset({"LSTMCell", "GRUCell", "RNNCell"})
