@@ -304,6 +304,11 @@ def gqa(draw):
     return args, [batch_shape(draw, draw(ints(1, 2)), 1, 3) + [draw(ints(1, 4))]], [F]
 
 
+def relative_position_bias(draw):
+    return {"window_size": draw(st.sampled_from([draw(ints(1, 4)), [draw(ints(1, 4)), draw(ints(1, 4))]])),
+            "num_heads": draw(ints(1, 3))}, [], []
+
+
 # --- structure -----------------------------------------------------------------------------------
 
 
@@ -469,7 +474,7 @@ CONFIGS = {
     "Embedding": embedding, "EmbeddingBag": embedding_bag,
     "MultiheadAttention": mha, "TransformerEncoderLayer": transformer(False),
     "TransformerDecoderLayer": transformer(True), "ScaledDotProductAttention": sdpa,
-    "RotaryEmbedding": rotary, "GroupedQueryAttention": gqa,
+    "RotaryEmbedding": rotary, "GroupedQueryAttention": gqa, "RelativePositionBias": relative_position_bias,
     "Flatten": flatten, "Unflatten": unflatten, "Reshape": reshape, "Permute": permute, "Transpose": transpose,
     "Expand": expand, "Select": select, "Slice": slice_, "Concat": concat, "Parameter": parameter,
     "Add": broadcasting(2, 3), "Mul": broadcasting(2, 3), "Sub": broadcasting(2, 2), "Div": broadcasting(2, 2),

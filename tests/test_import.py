@@ -169,6 +169,33 @@ def test_import_of_the_export_gives_the_specs_report(path):
     assert list(got.outputs.values()) == list(want.outputs.values())
 
 
+WINDOWED = """
+layercalc: 1
+name: windowed
+inputs:
+  scores: [2, 3, 12, 12]
+layers:
+  - RelativePositionBias: {window_size: [3, 4], num_heads: 3}
+    name: bias
+  - Add:
+    from: [scores, bias]
+"""
+
+
+def test_import_of_the_export_of_windowed_attention():
+    """The types torch.nn lacks come back as themselves: the exported classes are read by name and attributes."""
+    module = load_module(export(WINDOWED))
+    with torch.device("meta"):
+        model = module.Model()
+        inputs = module.example_inputs()
+    text = from_torch(model, list(inputs), name="windowed")
+    assert "RelativePositionBias: {window_size: [3, 4], num_heads: 3}" in text
+    got, want = layercalc.analyze(text), layercalc.analyze(WINDOWED)
+    assert got.totals == want.totals  # 5 * 7 * 3 = 105 params, 12 * 12 = 144 index elements
+    assert (got.totals["params"], got.totals["buffers"]) == (105, 144)
+    assert list(got.outputs.values()) == list(want.outputs.values())
+
+
 # --- errors ---------------------------------------------------------------------------------------------------
 
 

@@ -326,6 +326,58 @@ def test_rotary_embedding():
     assert partial.flops == 3 * 2 * 5 * 4
 
 
+# --- RelativePositionBias ------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tv_swin():
+    import sys
+    import types
+
+    sys.modules.setdefault("torchvision._meta_registrations", types.ModuleType("torchvision._meta_registrations"))
+    return pytest.importorskip("torchvision.models.swin_transformer")
+
+
+class SwinBias(torch.nn.Module):
+    """torchvision's Swin relative position bias: its table, its index buffer and its gather."""
+
+    def __init__(self, tv, window, heads):
+        super().__init__()
+        self.tv, self.window_size, self.num_heads = tv, list(window), heads
+        tv.ShiftedWindowAttention.define_relative_position_bias_table(self)
+        tv.ShiftedWindowAttention.define_relative_position_index(self)
+
+    def forward(self):
+        return self.tv._get_relative_position_bias(self.relative_position_bias_table, self.relative_position_index,
+                                                   self.window_size)
+
+
+@pytest.mark.parametrize("window,heads", [((7, 7), 3), ((2, 3), 2), ((1, 1), 1), ((8, 8), 4), ((4, 1), 5)])
+def test_relative_position_bias_matches_swin(tv_swin, window, heads):
+    row = ours("RelativePositionBias", {"window_size": list(window), "num_heads": heads}, [])
+    ref = measure(SwinBias(tv_swin, window, heads), [])
+    n = window[0] * window[1]
+    assert row.output_shape == ref["outputs"][0] == [1, heads, n, n]
+    assert (row.params, row.buffers, row.macs, row.flops) == (ref["params"], ref["buffers"], ref["macs"], 0)
+    # (7, 7) x 3 heads: a 13 * 13 table of 3 columns = 507 params, 49 * 49 = 2,401 index elements
+    assert (row.params, row.buffers) == ((2 * window[0] - 1) * (2 * window[1] - 1) * heads, n * n)
+
+
+def test_relative_position_bias_values_are_swins_and_maxvits(tv_swin):
+    from layercalc.reference.attention import window_offsets
+    from tests.reference_helpers import reference_run, to_torch
+
+    maxvit = pytest.importorskip("torchvision.models.maxvit")
+    for window in ((3, 3), (2, 4), (5, 2)):
+        _, run = reference_run("RelativePositionBias", {"window_size": list(window), "num_heads": 2}, [])
+        module = SwinBias(tv_swin, window, 2).double()
+        assert window_offsets(*window) == module.relative_position_index.tolist()
+        assert window_offsets(*window) == maxvit._get_relative_position_index(*window).view(-1).tolist()
+        with torch.no_grad():
+            module.relative_position_bias_table.copy_(to_torch(run.params["relative_position_bias_table"]))
+        assert torch.equal(module(), to_torch(run.output))
+
+
 # --- errors -------------------------------------------------------------------------------------------------
 
 

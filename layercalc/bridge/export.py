@@ -27,6 +27,7 @@ import re
 from ..engine import read_source, run_graph
 from ..errors import Mark, SpecError
 from ..layers import REGISTRY
+from ..layers.registry import takes_no_input
 from ..spec.graph import DEFAULT_MAX_LAYERS, _Expander, expand, generated_name
 from ..spec.model import eval_int, parse_spec
 from ..spec.yamlload import YMap, YSeq, load_yaml
@@ -44,7 +45,7 @@ FUNCTIONAL = {"Add", "Sub", "Mul", "Div", "Abs", "Neg", "Concat", "Select", "Sli
               "Reshape", "Permute", "Transpose", "ScaledDotProductAttention"}
 
 # layer types without a torch.nn class: the exported module defines them (HELPERS below)
-HELPER_TYPES = {"GroupedQueryAttention", "RotaryEmbedding"}
+HELPER_TYPES = {"GroupedQueryAttention", "RotaryEmbedding", "RelativePositionBias"}
 
 # inferred argument -> which input (index) and which of its dimensions it is
 _LAST = ("in_features", "input_size", "embed_dim", "d_model", "in1_features")
@@ -194,11 +195,13 @@ class Exporter:
             ctors.append(ctor)
             out = Val(var, row.output_shape, self.out_dims(t, rule, raw, row, cur, init_names, numeric))
             outs.append(out)
-            if t == "Parameter":
+            if takes_no_input(t):
                 cur = [out]
             else:
                 cur = [out] + cur[1:]
         row = rows[0]
+        if takes_no_input(t):
+            ins = []
         ins_code = [v.var for v in ins]
         shared = attrname(e.share.name) if e.share is not None else None
         if t in FUNCTIONAL:
@@ -660,7 +663,7 @@ class Exporter:
                 "GroupedQueryAttention"}:
             lines.append("from torch.nn import functional as F")
         lines.append("")
-        for h in ("causal_mask", "RotaryEmbedding", "GroupedQueryAttention"):
+        for h in ("causal_mask", "RotaryEmbedding", "GroupedQueryAttention", "RelativePositionBias"):
             if h in self.helpers or (h == "RotaryEmbedding" and "GroupedQueryAttention" in self.helpers):
                 lines.append("")
                 lines.append(HELPERS[h].strip("\n"))
@@ -810,6 +813,26 @@ class GroupedQueryAttention(nn.Module):
         out = F.scaled_dot_product_attention(q, k, v, is_causal=self.is_causal)
         out = self.o_proj(out.transpose(1, 2).reshape(b, t, self.num_heads * self.head_dim))
         return out[0] if unbatched else out
+''',
+    "RelativePositionBias": '''
+class RelativePositionBias(nn.Module):
+    """A learned bias per head for each offset between two positions of a window, as (1, heads, N, N)."""
+
+    def __init__(self, window_size, num_heads):
+        super().__init__()
+        wh, ww = (window_size, window_size) if isinstance(window_size, int) else window_size
+        self.window_size = (wh, ww)
+        self.num_heads = num_heads
+        self.relative_position_bias_table = nn.Parameter(torch.zeros((2 * wh - 1) * (2 * ww - 1), num_heads))
+        coords = torch.stack(torch.meshgrid(torch.arange(wh), torch.arange(ww), indexing="ij")).flatten(1)
+        offsets = coords[:, :, None] - coords[:, None, :]
+        index = (offsets[0] + wh - 1) * (2 * ww - 1) + offsets[1] + ww - 1
+        self.register_buffer("relative_position_index", index.flatten())
+
+    def forward(self):
+        n = self.window_size[0] * self.window_size[1]
+        bias = self.relative_position_bias_table[self.relative_position_index].view(n, n, -1)
+        return bias.permute(2, 0, 1).unsqueeze(0)
 ''',
 }
 

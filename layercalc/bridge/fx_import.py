@@ -180,14 +180,22 @@ def module_type(m: nn.Module) -> str | None:
             return name if cls.forward is c.forward else None
     if cls.__name__ == "StochasticDepth":  # torchvision.ops: identity in eval mode, kept as the layer it is
         return "Dropout"
-    if cls.__name__ in EXPORTED and all(hasattr(m, a) for a in EXPORTED[cls.__name__]):
+    if cls.__name__ in EXPORTED and all(_has(m, a) for a in EXPORTED[cls.__name__]):
         return cls.__name__
     return None
 
 
+def _has(m: nn.Module, name: str) -> bool:
+    """Whether a module has an attribute, read without ``Module.__getattr__`` (which torch.fx patches
+    while tracing to record every parameter it is asked for)."""
+    return name in m.__dict__ or name in m._parameters or name in m._buffers or name in m._modules
+
+
 # the classes `layercalc export` writes for the types torch.nn lacks, recognized by name and attributes
 EXPORTED = {"GroupedQueryAttention": ("q_proj", "k_proj", "num_kv_heads", "head_dim", "is_causal", "rotary"),
-            "RotaryEmbedding": ("rotary_dim", "base")}
+            "RotaryEmbedding": ("rotary_dim", "base"),
+            "RelativePositionBias": ("relative_position_bias_table", "relative_position_index", "window_size",
+                                     "num_heads")}
 
 
 def _gqa(m):

@@ -1,7 +1,8 @@
 """Layer rules of the attention family: ``MultiheadAttention``,
 ``ScaledDotProductAttention``, ``TransformerEncoderLayer``,
 ``TransformerDecoderLayer``, and the layercalc extensions
-``GroupedQueryAttention`` and ``RotaryEmbedding`` for Llama-style decoders.
+``GroupedQueryAttention`` and ``RotaryEmbedding`` for Llama-style decoders
+and ``RelativePositionBias`` for windowed vision attention (Swin, MaxViT).
 
 Counting conventions shared by every type here:
 
@@ -528,3 +529,56 @@ class GroupedQueryAttention(Rule):
         cost.flops += flops
         cost.add(_linear(rows, heads * hd, e, a.bias), "o_proj")
         return Out(x.shape, params=cost.params, macs=cost.macs, flops=cost.flops)
+
+
+# --- layercalc extensions for windowed vision attention ---------------------------------------------------
+
+
+def relative_position_sizes(window: tuple[int, int]) -> tuple[int, int]:
+    """(rows of the bias table, N) for a Wh x Ww window: (2Wh - 1)(2Ww - 1) relative offsets, N = Wh * Ww."""
+    wh, ww = window
+    return (2 * wh - 1) * (2 * ww - 1), wh * ww
+
+
+@register
+class RelativePositionBias(Rule):
+    """A learned relative position bias for attention inside a Wh x Ww window (Swin, MaxViT). A layercalc extension.
+
+    A table holds one learned value per head for each of the (2Wh - 1)(2Ww - 1)
+    relative offsets between two positions of a window; an index buffer gives,
+    for every pair (i, j) of the N = Wh * Ww positions, the row of their
+    offset, (hi - hj + Wh - 1) * (2Ww - 1) + (wi - wj + Ww - 1). The layer
+    gathers the table by the index: bias[0, h, i, j] = table[index[i, j], h],
+    as torchvision's Swin (``_get_relative_position_bias``) and MaxViT
+    (``get_relative_positional_bias``) compute it, to be added to the
+    attention scores.
+    It takes no input and ignores ``from``, as ``Parameter`` does.
+    Args: window_size (Wh, Ww; one int for a square window), num_heads.
+    Output shape: (1, num_heads, N, N), float32.
+    Params: relative_position_bias_table ((2Wh - 1)(2Ww - 1), num_heads).
+    Buffers: relative_position_index (N * N,), int64 (MaxViT registers it as
+    (N, N): the same N * N elements).
+    MACs: 0 (a gather). FLOPs: 0.
+    Example: window_size 7, num_heads 3 (swin_t's first stage): 13 * 13 * 3 =
+    507 params, 49 * 49 = 2,401 buffer elements, output (1, 3, 49, 49).
+    """
+
+    family = "attention"
+    n_inputs = (0, 0)
+    input_names = ()
+    args = (
+        Arg("window_size", "ints", n=2, min=1, doc="window height and width (one int: a square window)"),
+        Arg("num_heads", "int", min=1, doc="heads: one column of the table each"),
+    )
+    macs = "0"
+    flops = "0"
+
+    def forward(self, a, xs):
+        window = tuple(a.window_size)
+        if len(window) != 2:
+            raise LayerError(f"window_size has {len(window)} values; a window has a height and a width",
+                             "write window_size as one int or as [height, width]", arg="window_size", code="S006")
+        rows, n = relative_position_sizes(window)
+        return Out((1, a.num_heads, n, n), dtype="float32",
+                   params={"relative_position_bias_table": (rows, a.num_heads)},
+                   buffers={"relative_position_index": (n * n,)})

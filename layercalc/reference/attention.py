@@ -279,6 +279,28 @@ def grouped_query_attention(ctx, x: Tensor) -> Tensor:
     return y.reshape(x.shape)
 
 
+# --- windowed vision attention -------------------------------------------------------------------------
+
+
+def window_offsets(wh: int, ww: int) -> list[int]:
+    """For every pair (i, j) of the wh * ww positions of a window (row-major), the row of the bias table
+    that holds their offset: (hi - hj + wh - 1) * (2 ww - 1) + (wi - wj + ww - 1)."""
+    cells = [(h, w) for h in range(wh) for w in range(ww)]
+    return [(hi - hj + wh - 1) * (2 * ww - 1) + (wi - wj + ww - 1) for hi, wi in cells for hj, wj in cells]
+
+
+def relative_position_bias(ctx) -> Tensor:
+    """bias[0, h, i, j] = table[index[i * N + j], h]: a gather, nothing computed."""
+    wh, ww = ctx.window_size
+    heads = ctx.num_heads
+    n = wh * ww
+    table = ctx.param("relative_position_bias_table", ((2 * wh - 1) * (2 * ww - 1), heads))
+    index = ctx.buffer("relative_position_index", (n * n,), value=0, dtype="int64")
+    index.data[:] = window_offsets(wh, ww)
+    data = [table.data[index.data[i * n + j] * heads + h] for h in range(heads) for i in range(n) for j in range(n)]
+    return Tensor((1, heads, n, n), data)
+
+
 KERNELS = {"MultiheadAttention": mha, "ScaledDotProductAttention": sdpa, "TransformerEncoderLayer": encoder_layer,
            "TransformerDecoderLayer": decoder_layer, "RotaryEmbedding": rotary_embedding,
-           "GroupedQueryAttention": grouped_query_attention}
+           "GroupedQueryAttention": grouped_query_attention, "RelativePositionBias": relative_position_bias}

@@ -361,6 +361,13 @@ def rotary_probe(given, args, shapes):
     return given, [tuple(small(d) for d in x[:-1]) + (last,)]
 
 
+def relative_position_bias_probe(given, args, shapes):
+    """A window of at most 3 x 3 (or 4 x 4, keeping parity) and at most 2 heads: the same gather."""
+    given["window_size"] = [small(w) for w in tuple_of(args["window_size"], 2)]
+    given["num_heads"] = small(args["num_heads"], 1)
+    return given, []
+
+
 # --- structure -----------------------------------------------------------------------------------
 
 
@@ -492,6 +499,7 @@ PROBES = {
     "MultiheadAttention": mha_probe, "TransformerEncoderLayer": transformer_probe,
     "TransformerDecoderLayer": transformer_probe, "ScaledDotProductAttention": sdpa_probe,
     "GroupedQueryAttention": gqa_probe, "RotaryEmbedding": rotary_probe,
+    "RelativePositionBias": relative_position_bias_probe,
     "Reshape": reshape_probe, "Unflatten": unflatten_probe, "Expand": expand_probe, "Select": select_probe,
     "Slice": slice_probe, "Concat": concat_probe, "Parameter": parameter_probe, "Upsample": upsample_probe,
     **{f"{kind}Pad{r}d": pad_probe(r) for r in (1, 2, 3)

@@ -184,6 +184,8 @@ def attention(t: str, a: dict, shapes: list) -> str | None:
         rot = a["rotary_dim"] if a["rotary_dim"] is not None else shapes[0][-1]
         if rot % 2 or rot > shapes[0][-1] or rot < 2:
             return f"rotary_dim={rot} must be even, at least 2 and at most the last dimension {shapes[0][-1]}"
+    if t == "RelativePositionBias":
+        return _positive(a, "window_size", "num_heads")
     if t == "ScaledDotProductAttention":
         if _probability(a, "dropout_p"):
             return _probability(a, "dropout_p")
@@ -250,7 +252,8 @@ CHECKS = {
     **{t: norm for t in ("BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "InstanceNorm1d", "InstanceNorm2d",
                          "InstanceNorm3d", "GroupNorm", "LayerNorm", "RMSNorm", "LocalResponseNorm")},
     **{t: attention for t in ("MultiheadAttention", "TransformerEncoderLayer", "TransformerDecoderLayer",
-                              "GroupedQueryAttention", "RotaryEmbedding", "ScaledDotProductAttention")},
+                              "GroupedQueryAttention", "RotaryEmbedding", "ScaledDotProductAttention",
+                              "RelativePositionBias")},
     **{t: structure for t in ("PixelShuffle", "PixelUnshuffle", "ChannelShuffle", "Upsample", "Add", "Sub", "Mul",
                               "Div", "Slice", "Parameter")},
 }

@@ -166,6 +166,9 @@ SIGNATURES: dict[str, tuple] = {
                               ("num_kv_heads", None, "int"), ("head_dim", None, "int"), ("bias", False, "bool"),
                               ("is_causal", False, "bool"), ("rotary", False, "bool")),
     "RotaryEmbedding": (("rotary_dim", None, "int"),),
+    # the relative position bias of windowed attention (torchvision's Swin and MaxViT build it inside their
+    # attention modules from window_size and num_heads)
+    "RelativePositionBias": (("window_size", REQUIRED, ("ints", 2)), ("num_heads", REQUIRED, "int")),
     # structure: nn modules
     "Flatten": (("start_dim", 1, "int"), ("end_dim", -1, "int")),
     "Unflatten": (("dim", REQUIRED, "int"), ("unflattened_size", REQUIRED, "shape")),
