@@ -186,6 +186,18 @@ def attention(t: str, a: dict, shapes: list) -> str | None:
             return f"rotary_dim={rot} must be even, at least 2 and at most the last dimension {shapes[0][-1]}"
     if t == "RelativePositionBias":
         return _positive(a, "window_size", "num_heads")
+    if t.startswith("ShiftedWindowAttention"):
+        x = shapes[0]
+        if len(x) != 4:
+            return f"expected a 4-D input (B, H, W, C), got {len(x)}-D"
+        why = (_given_matches(a, "dim", x[-1], "last dimension") or _positive(a, "window_size", "num_heads")
+               or _probability(a, "attention_dropout") or _probability(a, "dropout"))
+        if why:
+            return why
+        if any(s < 0 for s in a["shift_size"]):
+            return f"shift_size must not be negative, got {a['shift_size']}"
+        if x[-1] % a["num_heads"]:
+            return f"the channels {x[-1]} cannot be reshaped into {a['num_heads']} heads"
     if t == "ScaledDotProductAttention":
         if _probability(a, "dropout_p"):
             return _probability(a, "dropout_p")
@@ -253,7 +265,7 @@ CHECKS = {
                          "InstanceNorm3d", "GroupNorm", "LayerNorm", "RMSNorm", "LocalResponseNorm")},
     **{t: attention for t in ("MultiheadAttention", "TransformerEncoderLayer", "TransformerDecoderLayer",
                               "GroupedQueryAttention", "RotaryEmbedding", "ScaledDotProductAttention",
-                              "RelativePositionBias")},
+                              "RelativePositionBias", "ShiftedWindowAttention", "ShiftedWindowAttentionV2")},
     **{t: structure for t in ("PixelShuffle", "PixelUnshuffle", "ChannelShuffle", "Upsample", "Add", "Sub", "Mul",
                               "Div", "Slice", "Parameter")},
 }
