@@ -311,7 +311,9 @@ def relative_position_bias(draw):
 
 def window_attention(draw):
     heads = draw(ints(1, 2))
-    pair = lambda lo, hi: draw(st.sampled_from([draw(ints(lo, hi)), [draw(ints(lo, hi)), draw(ints(lo, hi))]]))  # noqa: E731
+    def pair(lo, hi):  # one int for both axes, or one per axis
+        return draw(st.sampled_from([draw(ints(lo, hi)), [draw(ints(lo, hi)), draw(ints(lo, hi))]]))
+
     args = {"window_size": pair(1, 3), "shift_size": pair(0, 2), "num_heads": heads, "qkv_bias": draw(flag()),
             "proj_bias": draw(flag())}
     return args, [[draw(ints(1, 2)), draw(ints(1, 5)), draw(ints(1, 5)), heads * draw(ints(1, 2))]], [F]
