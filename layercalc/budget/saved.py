@@ -29,6 +29,8 @@ from __future__ import annotations
 
 from math import prod
 
+from ..layers.registry import takes_no_input
+
 # --- activations ------------------------------------------------------------------------------------
 
 #: Element-wise layers whose backward needs their input.
@@ -790,7 +792,7 @@ def autocast_dtype(type: str, ins: list) -> int:
         return 2
     if type in ("LSTM", "RNN", "RNNCell"):
         return 2  # oneDNN's LSTM is lowered; RNN's h and a projected LSTM's h come from 16-bit products
-    if type in ("Embedding", "EmbeddingBag", "Parameter") or not ins:
+    if type in ("Embedding", "EmbeddingBag") or takes_no_input(type) or not ins:
         return 4  # the float32 weight itself
     if type in PROMOTE:
         return max(ins)
