@@ -131,6 +131,26 @@ def test_saved_activations_are_the_memory_reports(spec):
             assert ev(expr) == value
 
 
+@pytest.mark.parametrize("name", ["char-lstm", "gru-encoder", "bert-base"])
+@pytest.mark.parametrize("precision", ["fp32", "bf16", "amp-bf16"])
+def test_saved_activations_on_the_cpu_are_the_memory_reports(name, precision):
+    """explain --memory with the CPU's conventions (oneDNN's LSTM workspace, the step-by-step recurrent
+    kernels, autocast's copies) evaluates to `layercalc memory --device cpu`."""
+    import layercalc
+    from layercalc.budget.analysis import Options
+
+    spec = str(SPECS / f"{name}.yaml")
+    report, items = explain(spec, memory=Options(precision=precision, device="cpu"))
+    check(report, items)
+    rows = layercalc.memory(spec, precision=precision, device="cpu").to_dict()["layers"]
+    shown = printed(to_text(report, items))
+    for row in rows:
+        expr, value = shown[row["name"]]["saved_activation_bytes"]
+        assert value == row["saved_activation_bytes"], row["name"]
+        if expr is not None:
+            assert ev(expr) == value
+
+
 def test_conv_output_length_and_params_read_as_the_formula():
     spec = {"layercalc": 1, "inputs": {"x": [1, 3, 32, 32]},
             "layers": [{"Conv2d": {"out_channels": 64, "kernel_size": 3, "stride": 2, "padding": 1}, "name": "c"}]}
