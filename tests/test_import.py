@@ -46,6 +46,7 @@ MODELS = {
     "encoder-stack": (hw.EncoderStack, [(2, 10, 64)]),
     "siamese": (hw.Siamese, {"a": (2, 1, 28, 28), "b": (2, 1, 28, 28)}),
     "two-inputs": (hw.TwoInputs, {"image": (2, 3, 32, 32), "features": (2, 12)}),
+    "scalars": (hw.Scalars, [(2, 10, 32)]),
 }
 
 
@@ -92,6 +93,10 @@ def test_specs_read_like_a_person_wrote_them(imported):
         assert "share: tower_0" in text and "share: tower_7" in text
     elif name == "lstm-tagger":
         assert "LSTM: {hidden_size: 128, num_layers: 2, batch_first: true, bidirectional: true, proj_size: 48}" in text
+    elif name == "scalars":
+        # x * 0.125 and 1 - x: one layer each, with the number as the spec's scalar
+        assert "Mul: {scalar: 0.3535533905932738}" in text and "Sub: {scalar: 1, scalar_first: true}" in text
+        assert "Div: {scalar: 2, scalar_first: true}" in text
     elif name == "two-inputs":
         assert "  image: [2, 3, 32, 32]\n  features: [2, 12]\n" in text
 

@@ -311,14 +311,14 @@ class Exporter:
         def a(n, integer=True):
             return self.fwd_arg(rule, raw, row, n, fwd, integer)
 
-        if t == "Add":
-            return " + ".join(xs)
-        if t == "Mul":
-            return " * ".join(xs)
-        if t == "Sub":
-            return f"{xs[0]} - {xs[1]}"
-        if t == "Div":
-            return f"{xs[0]} / {xs[1]}"
+        if t in ("Add", "Mul", "Sub", "Div"):
+            sign = {"Add": " + ", "Mul": " * ", "Sub": " - ", "Div": " / "}[t]
+            if raw.get("scalar") is not None:  # a Python number operand
+                number = self.fwd_arg(rule, raw, row, "scalar", fwd, integer=False)
+                if not re.fullmatch(r"[\w.]+", number):
+                    number = f"({number})"
+                return f"{number}{sign}{x}" if row.args.get("scalar_first") else f"{x}{sign}{number}"
+            return sign.join(xs)
         if t == "MatMul":
             return f"{xs[0]} @ {xs[1]}"
         if t == "Abs":

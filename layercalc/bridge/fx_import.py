@@ -682,19 +682,25 @@ def _arg(args, kwargs, i, name, default=None):
 
 
 def _binary(t):
+    """a op b of two tensors, or of a tensor and a Python number (``x * 0.125``, ``1 - x``): ``scalar``."""
     def read(r, args, kwargs, result):
-        a, b = args[0], args[1]
-        srcs = []
-        for node_arg, value in zip(r.node.args[:2], (a, b)):
-            if isinstance(value, torch.Tensor):
-                srcs.append(r._src(node_arg))
-            else:
-                raise ImportProblem(f"{t} of a tensor and the constant {value!r}",
-                                    "a constant operand has no spec type yet: multiply by a learned Parameter "
-                                    "or fold the constant into the layer before")
-        if t == "Add" and len(srcs) == 2 and srcs[0] == srcs[1]:
-            pass
-        return t, {}, srcs
+        a, b = args[0], _arg(args, kwargs, 1, "other")
+        if kwargs.get("alpha", 1) != 1 or kwargs.get("rounding_mode") is not None:
+            extra = "alpha" if kwargs.get("alpha", 1) != 1 else "rounding_mode"
+            raise ImportProblem(f"{t} with {extra}", f"write the {t.lower()} without {extra}")
+        nodes = list(r.node.args[:2]) + ([r.node.kwargs["other"]] if "other" in r.node.kwargs else [])
+        tensors = [isinstance(v, torch.Tensor) for v in (a, b)]
+        if all(tensors):
+            return t, {}, [r._src(nodes[0]), r._src(nodes[1])]
+        number = b if tensors[0] else a
+        if isinstance(number, bool) or not isinstance(number, (int, float)):
+            raise ImportProblem(f"{t} of a tensor and {number!r}", "use a tensor or a Python number")
+        layer_args = {"scalar": number}
+        if not tensors[0]:
+            if t in ("Add", "Mul"):  # 1 + x is x + 1
+                return t, layer_args, [r._src(nodes[1])]
+            layer_args["scalar_first"] = True
+        return t, layer_args, [r._src(nodes[0] if tensors[0] else nodes[1])]
     return read
 
 
@@ -876,7 +882,8 @@ FUNCTIONS = {
     operator.add: _binary("Add"), torch.add: _binary("Add"), operator.iadd: _binary("Add"),
     operator.mul: _binary("Mul"), torch.mul: _binary("Mul"), operator.imul: _binary("Mul"),
     operator.sub: _binary("Sub"), operator.isub: _binary("Sub"), torch.sub: _binary("Sub"),
-    operator.truediv: _binary("Div"), torch.div: _binary("Div"),
+    operator.truediv: _binary("Div"), torch.div: _binary("Div"), operator.itruediv: _binary("Div"),
+    torch.true_divide: _binary("Div"),
     operator.matmul: _matmul, torch.matmul: _matmul, torch.bmm: _matmul,
     torch.flatten: _flatten, torch.reshape: _reshape, torch.permute: _permute, torch.transpose: _transpose,
     torch.mean: _mean, torch.cat: _cat, torch.concat: _cat, torch.chunk: _split("chunk"),
@@ -890,7 +897,7 @@ FUNCTIONS = {
 }
 METHODS = {
     "add": _binary("Add"), "mul": _binary("Mul"), "sub": _binary("Sub"), "div": _binary("Div"),
-    "add_": _binary("Add"), "mul_": _binary("Mul"),
+    "add_": _binary("Add"), "mul_": _binary("Mul"), "sub_": _binary("Sub"), "div_": _binary("Div"),
     "matmul": _matmul, "flatten": _flatten, "view": _reshape, "reshape": _reshape, "permute": _permute,
     "transpose": _transpose, "mean": _mean, "chunk": _split("chunk"), "split": _split("split"),
     "unbind": _split("unbind"), "softmax": _softmax("Softmax"), "expand": _expand, "select": _select,

@@ -17,6 +17,7 @@ weight, shape or count.
 Forms::
 
     "int" "float" "bool"       one value (an int written as 2.0 is 2; 2.5 is refused)
+    "number"                   an int or a float, kept as written (a Python number operand)
     ("str", choices)           one of the strings
     ("ints", n)                an int, or a list of 1 or n ints, read as an n-tuple
     ("ints", None)             an int or a list of ints, kept as written (a tuple)
@@ -181,7 +182,9 @@ SIGNATURES: dict[str, tuple] = {
     # structure: tensor functions (torch.add, torch.cat(dim=0), Tensor.reshape/permute/transpose/select,
     # x[start:end:step] along dim, Tensor.expand, torch.mean(dim=None, keepdim=False), torch.matmul,
     # torch.abs/neg, nn.Parameter(torch.empty(shape)))
-    **{name: () for name in ("Add", "Sub", "Mul", "Div", "MatMul", "Abs", "Neg")},
+    **{name: (("scalar", None, "number"),) for name in ("Add", "Mul")},
+    **{name: (("scalar", None, "number"), ("scalar_first", False, "bool")) for name in ("Sub", "Div")},
+    **{name: () for name in ("MatMul", "Abs", "Neg")},
     "Concat": (("dim", 0, "int"),),
     "Reshape": (("shape", REQUIRED, "shape"),),
     "Permute": (("dims", REQUIRED, "shape"),),
@@ -264,6 +267,10 @@ def convert(v, form, name: str):
         return _int(v, name)
     if form == "float":
         return _float(v, name)
+    if form == "number":
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise ArgError(f"{name} must be a number, got {v!r}")
+        return v
     if form == "bool":
         if not isinstance(v, bool):
             raise ArgError(f"{name} must be true or false, got {v!r}")
