@@ -112,7 +112,7 @@ class _Walker:
         fields = list(ins)
         if any(isinstance(f, str) and f is not CONST for f in fields):
             return next(f for f in fields if isinstance(f, str) and f is not CONST)
-        if t == "Parameter":
+        if t in ("Parameter", "Buffer"):
             return CONST
         first = fields[0] if fields else CONST
         if t in POINTWISE:
@@ -192,7 +192,7 @@ def receptive_fields(graph: Graph, report: Report) -> tuple[str | None, list[Fie
     rows = []
     for node, row in zip(graph.nodes, report.layers):
         ins = [values[s.node] if s.extra is None else f"'{s}' is an extra output" for s in node.inputs]
-        if not ins and node.type != "Parameter":
+        if not ins and node.type not in ("Parameter", "Buffer"):
             out = CONST
         else:
             out = walker.step(row, ins)

@@ -116,6 +116,9 @@ TORCHVISION = [
     ("resnet50", 224, 25557032, 4.09),
     ("mobilenet_v2", 224, 3504872, 0.3),
     ("efficientnet_b0", 224, 5288548, 0.39),
+    # built with its default aux_logits=True: the auxiliary head that eval's forward never calls is
+    # counted as torch counts it (8 Parameter and 6 Buffer layers: its BatchNorm statistics)
+    ("inception_v3", 299, 27161264, 5.71),
 ]
 
 

@@ -55,6 +55,17 @@ class Param(nn.Module):
         return self.weight
 
 
+class Buf(nn.Module):
+    """What a Buffer layer is: a module holding one registered buffer and returning it."""
+
+    def __init__(self, shape, dtype):
+        super().__init__()
+        self.register_buffer("buffer", torch.zeros(shape, dtype=getattr(torch, dtype)))
+
+    def forward(self):
+        return self.buffer
+
+
 def _prod(xs):
     return functools.reduce(operator.mul, xs, 1)
 
@@ -220,6 +231,10 @@ def structure_cases(seed=100):
     for _ in range(6):
         shape = [rng.randint(1, 4) for _ in range(rng.randint(1, 3))]
         out.append(("Parameter", {"shape": shape}, [], lambda s=shape: Param(s)))
+    for dtype in ("float32", "int64", "float16", "bool"):
+        shape = [srng.randint(1, 4) for _ in range(srng.randint(0, 3))]
+        args = {"shape": shape, **({"dtype": dtype} if dtype != "float32" else {})}
+        out.append(("Buffer", args, [], lambda s=shape, d=dtype: Buf(s, d)))
     for _ in range(16):
         mode = rng.choice(["nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear"])
         rank = UPSAMPLE_RANK.get(mode) or rng.randint(3, 5)
@@ -286,14 +301,17 @@ def test_enough_cases_over_every_type():
     assert len(CASES) >= 200
 
 
-def _ours_param(shape):
-    spec = {"layercalc": 1, "name": "t", "inputs": {"unused": [1]}, "layers": [{"Parameter": {"shape": shape}}]}
+def _ours_param(shape, t="Parameter", args=None):
+    spec = {"layercalc": 1, "name": "t", "inputs": {"unused": [1]}, "layers": [{t: args or {"shape": shape}}]}
     return layercalc.analyze(spec).layers[-1]
 
 
 @pytest.mark.parametrize("layer_type,args,shapes,make", CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
 def test_structure_matches_torch(layer_type, args, shapes, make):
-    row = _ours_param(args["shape"]) if layer_type == "Parameter" else ours(layer_type, args, shapes)
+    if layer_type in ("Parameter", "Buffer"):
+        row = _ours_param(args["shape"], layer_type, args)
+    else:
+        row = ours(layer_type, args, shapes)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ref = torch_measure(make(), [torch.randn(tuple(s)) for s in shapes])

@@ -5,7 +5,7 @@ The module reads as a person would write it (torchvision's ``resnet.py`` is the 
 the spec's dims and vars as keyword arguments and its defaults; the spec's layer names as
 attribute names (so ``state_dict`` keys are the spec's layer names); ``repeat`` as an
 ``nn.ModuleList`` and a loop; ``tie`` as a shared weight, ``share`` as one module called again,
-``trainable: false`` as ``requires_grad_(False)``; structure layers (``Add``, ``Reshape``,
+``trainable: false`` as ``requires_grad_(False)``; ``Buffer`` as ``register_buffer``; structure layers (``Add``, ``Reshape``,
 ``Concat``...) as the tensor expressions they stand for. ``example_inputs(**dims)`` returns zero
 tensors of the inputs' shapes and dtypes.
 
@@ -194,7 +194,7 @@ class Exporter:
             ctors.append(ctor)
             out = Val(var, row.output_shape, self.out_dims(t, rule, raw, row, cur, init_names, numeric))
             outs.append(out)
-            if t == "Parameter":
+            if t in ("Parameter", "Buffer"):
                 cur = [out]
             else:
                 cur = [out] + cur[1:]
@@ -206,9 +206,14 @@ class Exporter:
             cls.forward.append(Stmt(var, value))
             for k in range(1, repeat):
                 cls.forward.append(Stmt(var, self.functional(t, raw, rows[k], [outs[k - 1]] + ins[1:], fwd)))
-        elif t == "Parameter":
+        elif t in ("Parameter", "Buffer"):
             shape = ctors[0][1:-1].rstrip(",") if ctors[0].startswith("(") else ctors[0]
-            cls.init.append(f"self.{attr} = nn.Parameter(torch.zeros({shape}))")
+            if t == "Parameter":
+                cls.init.append(f"self.{attr} = nn.Parameter(torch.zeros({shape}))")
+            else:
+                dtype = row.args.get("dtype", "float32")
+                kind = "" if dtype == "float32" else f", dtype=torch.{dtype}"
+                cls.init.append(f"self.register_buffer({attr!r}, torch.zeros({shape or '()'}{kind}))")
             cls.forward.append(Stmt(var, f"self.{attr}"))
         else:
             listed = repeat > 1 or not isinstance(e.repeat, int)
@@ -248,7 +253,7 @@ class Exporter:
 
     def ctor(self, t, rule, raw, row, ins, init_names, numeric) -> str:
         """The constructor call of one layer (for Parameter: its shape)."""
-        if t == "Parameter":
+        if t in ("Parameter", "Buffer"):
             return self.arg_code(rule.args[0], raw, row, init_names)
         kwargs = []
         skip = CALL_ARGS.get(t, ())
@@ -445,7 +450,7 @@ class Exporter:
             dims = list(x.dims)
             a, b = row.args["dim0"] % rank, row.args["dim1"] % rank
             dims[a], dims[b] = dims[b], dims[a]
-        elif t in ("Parameter", "Reshape", "Expand") and "shape" in raw and isinstance(raw["shape"], list):
+        elif t in ("Parameter", "Buffer", "Reshape", "Expand") and "shape" in raw and isinstance(raw["shape"], list):
             for i, item in enumerate(raw["shape"]):
                 if item != -1:
                     try:

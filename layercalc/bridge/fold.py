@@ -215,7 +215,7 @@ class Folder:
                     item.entry = e
                 ins = sub.inputs
                 out = sub.output
-            if e.get("type") != "Parameter" and list(ins) != [prev]:
+            if e.get("type") not in ("Parameter", "Buffer") and list(ins) != [prev]:
                 e["from"] = [local.get(s, str(s)) for s in ins]
             local[out] = item.name
             entries.append(e)

@@ -237,6 +237,7 @@ class Reader(fx.Interpreter):
         self.outputs = None
         self.counters: dict = {}
         self.notes: list = []
+        self.direct_buffers: set = set()  # ids of the buffers read directly (Buffer layers)
 
     # --- running ---------------------------------------------------------------------------------------------
 
@@ -374,9 +375,22 @@ class Reader(fx.Interpreter):
             self.called[id(value)] = name
             self.refs[self.node] = Src(name)
         elif isinstance(value, torch.Tensor):
-            self._unsupported(f"the buffer {target} used as a tensor",
-                              "compute it from the inputs, or register it as a parameter")
+            self._buffer_layer(target, value)
         return value
+
+    def _buffer_layer(self, target: str, value):
+        """A buffer read directly (a registered table or mask): a Buffer layer in the modules that own it."""
+        name = self._unique(target)
+        layer = self._add(name, "Buffer", _buffer_args(value), [])
+        parts = target.split(".")[:-1]
+        quals = [".".join(parts[:k]) for k in range(1, len(parts) + 1)]
+        layer.path = tuple(quals)
+        layer.classes = tuple(type(self.root.get_submodule(q)) for q in quals)
+        if self.called.get(id(value)) is not None:
+            self._unsupported("a buffer read twice", "read it once and reuse the tensor")
+        self.called[id(value)] = name
+        self.direct_buffers.add(id(value))
+        self.refs[self.node] = Src(name)
 
     # --- functions and methods -----------------------------------------------------------------------------
 
@@ -522,26 +536,38 @@ class Reader(fx.Interpreter):
         for pid, name in self.called.items():
             owner.setdefault(pid, (name, ""))
         self.output_refs = self.output_srcs()
-        unused = [(n, p) for n, p in self.root.named_parameters() if id(p) not in owner]
-        for n, p in unused:
-            pname = self._unique(n)
-            layer = Layer(pname, "Parameter", {"shape": list(p.shape)}, [], (), ())
-            layer.trainable = p.requires_grad
-            layer.note = "never called by forward; counted as model.parameters() counts it"
-            self.layers.append(layer)
-            self.names.add(pname)
-            owner[id(p)] = (pname, "")
-        counted_buffers = set()
+        counted_buffers = set(self.direct_buffers)
         for layer in self.layers:
             if layer.module is not None and layer.share is None:
                 counted_buffers |= {id(b) for b in layer.module.buffers()}
-        missing = sum(b.numel() for b in self.root.buffers() if id(b) not in counted_buffers)
-        if unused:
-            self.notes.append(f"{len(unused)} parameter tensor(s) that forward never reaches are written as "
-                              "Parameter layers")
-        if missing:
-            self.notes.append(f"{missing:,} buffer elements of modules that forward never calls (or that it reads "
-                              "directly) are not in this spec")
+        # what forward never reaches, module by module (model.parameters() and model.buffers() count it)
+        n_params = n_buffers = 0
+        seen: set = set()
+        for path, m in self.root.named_modules(remove_duplicate=False):
+            prefix = f"{path}." if path else ""
+            tensors = [(n, p, "Parameter") for n, p in m.named_parameters(recurse=False)]
+            tensors += [(n, b, "Buffer") for n, b in m.named_buffers(recurse=False)]
+            for n, value, t in tensors:
+                if id(value) in seen or id(value) in (owner if t == "Parameter" else counted_buffers):
+                    continue
+                seen.add(id(value))
+                name = self._unique(prefix + n)
+                if t == "Parameter":
+                    layer = Layer(name, t, {"shape": list(value.shape)}, [], (), ())
+                    layer.trainable = value.requires_grad
+                    layer.note = "never called by forward; counted as model.parameters() counts it"
+                    owner[id(value)] = (name, "")
+                    n_params += 1
+                else:
+                    layer = Layer(name, t, _buffer_args(value), [], (), ())
+                    layer.note = "never read by forward; counted as model.buffers() counts it"
+                    n_buffers += 1
+                self.layers.append(layer)
+                self.names.add(name)
+        if n_params or n_buffers:
+            what = " and ".join(f"{k} {kind} tensor(s)" for k, kind in ((n_params, "parameter"), (n_buffers, "buffer"))
+                                if k)
+            self.notes.append(f"{what} that forward never reaches are written as Parameter and Buffer layers")
 
     # --- helpers -------------------------------------------------------------------------------------------
 
@@ -655,6 +681,15 @@ def _flat(items) -> list:
         else:
             out.append(a)
     return out
+
+
+def _buffer_args(value) -> dict:
+    """The arguments of a Buffer layer for a tensor: its shape, and its dtype unless float32."""
+    a = {"shape": list(value.shape)}
+    dtype = str(value.dtype).removeprefix("torch.")
+    if dtype != "float32":
+        a["dtype"] = dtype
+    return a
 
 
 def _activation(t):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from math import prod
 
+from ..dtypes import FLOAT_DTYPES
 from ..spec.model import DTYPE_BYTES
 from .flow import weights_trainable
 from .saved import SAVED, VIEWS
@@ -144,7 +145,7 @@ def autocast_dtype(type: str, ins: list) -> int:
     """Bytes per element of a layer's output under torch.autocast (16-bit lowered, float32 otherwise kept)."""
     if type in LOWERED:
         return 2
-    if type in ("Embedding", "EmbeddingBag", "Parameter") or not ins:
+    if type in ("Embedding", "EmbeddingBag", "Parameter", "Buffer") or not ins:
         return 4  # the float32 weight itself
     if type in PROMOTE:
         return max(ins)
@@ -248,7 +249,7 @@ def analyze_memory(graph, report, opts: Options) -> dict:
     own_param_shapes = []
     trainable_of: dict = {}
     for i, (node, row) in enumerate(zip(nodes, rows)):
-        ins = [(s.node, s.extra) for s in node.inputs] if row.type != "Parameter" else []
+        ins = [(s.node, s.extra) for s in node.inputs] if row.type not in ("Parameter", "Buffer") else []
         in_sizes = [value_bytes[k] for k in ins]
         int_out = bool(ins) and row.type in PASS_DTYPE and ins[0] in int_values
         out_elem = elem[ins[0]] if int_out else autocast_dtype(row.type, [elem[k] for k in ins]) \
@@ -372,7 +373,9 @@ def analyze_memory(graph, report, opts: Options) -> dict:
         buf = 0
         if node.share is None:
             for bname, shape in row.buffer_shapes.items():
-                buf += prod(shape) * INT_BUFFERS.get(bname, prec.weight)
+                dtype = row.args.get("dtype") if row.type == "Buffer" else None
+                size = DTYPE_BYTES[dtype] if dtype and dtype not in FLOAT_DTYPES else INT_BUFFERS.get(bname, prec.weight)
+                buf += prod(shape) * size
         d = {
             "weight_bytes": n_params * prec.weight,
             "buffer_bytes": buf,

@@ -21,7 +21,7 @@ def grad_flow(graph, report):
     out = []
     trainable = {}
     for node, row in zip(graph.nodes, report.layers):
-        ins = [(s.node, s.extra) for s in node.inputs] if row.type != "Parameter" else []
+        ins = [(s.node, s.extra) for s in node.inputs] if row.type not in ("Parameter", "Buffer") else []
         r_in = [req[k] for k in ins]
         w = weights_trainable(node, row, trainable)
         o = any(r_in) or w

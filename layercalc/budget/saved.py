@@ -40,7 +40,7 @@ SAVES_OUTPUT = ("ReLU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "Softmin")
 #: Layers that save nothing: shape changes, views, sums, concatenations, constant pads, nearest and
 #: linear interpolation (their backward needs only sizes).
 SAVES_NOTHING = ("Identity", "Add", "Sub", "Neg", "Concat", "Mean", "Flatten", "Unflatten", "Reshape", "Permute",
-                 "Transpose", "Select", "Slice", "Expand", "Parameter", "PixelShuffle", "PixelUnshuffle",
+                 "Transpose", "Select", "Slice", "Expand", "Parameter", "Buffer", "PixelShuffle", "PixelUnshuffle",
                  "ChannelShuffle", "Upsample", "ConstantPad1d", "ConstantPad2d", "ConstantPad3d", "ZeroPad1d",
                  "ZeroPad2d", "ZeroPad3d", "CircularPad1d", "CircularPad2d", "CircularPad3d")
 

@@ -14,6 +14,7 @@ The types follow the ``torch`` functions they are named after, and the
 |                                       | a constant ``scalar``: x * 0.125, 1 - x)           |
 | Concat, Mean, MatMul                  | torch.cat, torch.mean, torch.matmul                |
 | Parameter                             | an nn.Parameter of a given shape                   |
+| Buffer                                | a registered buffer of a given shape and dtype     |
 | Upsample                              | nn.Upsample (F.interpolate)                        |
 | ZeroPad1d/2d/3d, ConstantPad1d/2d/3d  | nn.ZeroPad1d/2d/3d, nn.ConstantPad1d/2d/3d         |
 | PixelShuffle, ChannelShuffle          | nn.PixelShuffle, nn.ChannelShuffle                 |
@@ -22,14 +23,14 @@ Extensions of spec format v1, as the nn modules of the same names:
 ``PixelUnshuffle``, ``ReflectionPad1d/2d/3d``, ``ReplicationPad1d/2d/3d``,
 ``CircularPad1d/2d/3d``.
 
-No type of this family has buffers; only ``Parameter`` has parameters and only
+Only ``Buffer`` has buffers, only ``Parameter`` has parameters and only
 ``MatMul`` has MACs. The FLOPs (``x`` the input, ``y`` the output):
 
 | type                                  | FLOPs                                              |
 |---------------------------------------|----------------------------------------------------|
 | Flatten, Unflatten, Reshape, Permute, | 0: data movement                                   |
 | Transpose, Expand, Select, Slice,     |                                                    |
-| Concat, Parameter, the pads,          |                                                    |
+| Concat, Parameter, Buffer, the pads,  |                                                    |
 | PixelShuffle, PixelUnshuffle,         |                                                    |
 | ChannelShuffle                        |                                                    |
 | Add, Mul                              | (number of operands - 1) * numel(y): one add or    |
@@ -58,7 +59,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from ..errors import LayerError
-from ..dtypes import FLOAT_DTYPES
+from ..dtypes import DTYPES, FLOAT_DTYPES
 from . import shapes
 from .base import Arg, Out, Rule, T, need_min_rank, numel
 from .registry import register
@@ -386,6 +387,31 @@ class Parameter(_Movement):
     def forward(self, a, xs):
         shape = (a.shape,) if isinstance(a.shape, int) else tuple(a.shape)
         return Out(shape, dtype="float32", params={"weight": shape})
+
+
+@register
+class Buffer(_Movement):
+    """A registered constant tensor of a given shape and dtype, as a buffer of ``register_buffer``: a
+    buffer read directly, or one that the forward pass never reads but ``model.buffers()`` counts
+    (the BatchNorm statistics of an auxiliary head). It takes no input and ignores ``from``; the
+    entry after it takes the buffer as its default input.
+
+    Args: shape (a list of sizes, each >= 0, or one int for a 1-D tensor; [] for a 0-D
+    tensor such as BatchNorm's ``num_batches_tracked``), dtype (default float32).
+    Output shape: shape, of that dtype.
+    Params: none. Buffers: buffer (shape), numel(shape). MACs: 0. FLOPs: 0.
+    Example: shape [768], the running mean of a BatchNorm2d(768): 768 buffer elements.
+    """
+
+    n_inputs = (0, 0)
+    input_names = ()
+    args = (Arg("shape", "ints", min=0, doc="the shape of the tensor ([] for 0-D)"),
+            Arg("dtype", "str", "float32", choices=DTYPES, doc="its dtype"))
+    flops = "0"
+
+    def forward(self, a, xs):
+        shape = (a.shape,) if isinstance(a.shape, int) else tuple(a.shape)
+        return Out(shape, dtype=a.dtype, buffers={"buffer": shape})
 
 
 # --- element-wise arithmetic -------------------------------------------------------

@@ -493,7 +493,7 @@ PROBES = {
     "TransformerDecoderLayer": transformer_probe, "ScaledDotProductAttention": sdpa_probe,
     "GroupedQueryAttention": gqa_probe, "RotaryEmbedding": rotary_probe,
     "Reshape": reshape_probe, "Unflatten": unflatten_probe, "Expand": expand_probe, "Select": select_probe,
-    "Slice": slice_probe, "Concat": concat_probe, "Parameter": parameter_probe, "Upsample": upsample_probe,
+    "Slice": slice_probe, "Concat": concat_probe, "Parameter": parameter_probe, "Buffer": parameter_probe, "Upsample": upsample_probe,
     **{f"{kind}Pad{r}d": pad_probe(r) for r in (1, 2, 3)
        for kind in ("Zero", "Constant", "Reflection", "Replication", "Circular")},
     "PixelShuffle": pixel_shuffle_probe, "PixelUnshuffle": pixel_unshuffle_probe,

@@ -87,6 +87,7 @@ _TRANSFORMER = (("d_model", INFER, "int"), ("nhead", REQUIRED, "int"), ("dim_fee
                 ("layer_norm_eps", 1e-5, "float"), ("batch_first", False, "bool"), ("norm_first", False, "bool"),
                 ("bias", True, "bool"))
 _EMBEDDING_NORM = (("max_norm", None, "float"), ("norm_type", 2.0, "float"), ("scale_grad_by_freq", False, "bool"))
+_DTYPES = ("float16", "bfloat16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool")
 _UPSAMPLE_MODES = ("nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear")
 
 SIGNATURES: dict[str, tuple] = {
@@ -194,6 +195,8 @@ SIGNATURES: dict[str, tuple] = {
     "Expand": (("shape", REQUIRED, "shape"),),
     "Mean": (("dim", None, ("ints", None)), ("keepdim", False, "bool")),
     "Parameter": (("shape", REQUIRED, ("ints", None)),),
+    # a registered buffer (register_buffer(name, torch.zeros(shape, dtype=dtype)))
+    "Buffer": (("shape", REQUIRED, ("ints", None)), ("dtype", "float32", ("str", _DTYPES))),
 }
 
 

@@ -100,6 +100,11 @@ def parameter(ctx) -> Tensor:
     return ctx.param("weight", shape).copy()
 
 
+def buffer(ctx) -> Tensor:
+    shape = (ctx.shape,) if isinstance(ctx.shape, int) else tuple(ctx.shape)
+    return ctx.buffer("buffer", shape, value=0, dtype=ctx.dtype).copy()
+
+
 def pad_kernel(rank: int, mode: str):
     """(left, right[, top, bottom[, front, back]]): pairs from the last dimension backwards. torch's
     ``F.pad`` takes fewer pairs too (``ZeroPad2d([1, 1])`` pads the last dimension only)."""
@@ -356,7 +361,7 @@ def upsample(ctx, x: Tensor) -> Tensor:
 KERNELS = {
     "Flatten": flatten, "Unflatten": unflatten, "Reshape": reshape, "Permute": permute_kernel,
     "Transpose": transpose, "Expand": expand, "Select": select, "Slice": slice_kernel, "Concat": concat,
-    "Parameter": parameter,
+    "Parameter": parameter, "Buffer": buffer,
     "Add": nary("add"), "Mul": nary("mul"), "Sub": nary("sub"), "Div": divide, "Abs": unary("abs"),
     "Neg": unary("neg"),
     "Mean": mean, "MatMul": matmul, "Upsample": upsample,

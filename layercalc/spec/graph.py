@@ -240,7 +240,7 @@ class _Expander:
                     if share is not None:
                         node.share, node.share_mark = share.node, entry.share.mark
                     self.add(node)
-                    if cur and entry.type != "Parameter":
+                    if cur and entry.type not in ("Parameter", "Buffer"):  # they take no input
                         cur = [Src(node_name)] + cur[1:]
                     else:
                         cur = [Src(node_name)]
