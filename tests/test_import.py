@@ -200,6 +200,16 @@ class Sorts(torch.nn.Module):
         return torch.sort(self.block(x), dim=-1).values
 
 
+class Trace(torch.nn.Module):
+    def forward(self, x):
+        return torch.einsum("bii->bi", x)  # a diagonal, not a matrix product
+
+
+def test_einsum_that_is_not_a_matrix_product_is_refused():
+    with pytest.raises(ImportFailed, match=r"torch.einsum\('bii->bi'\), which is not a matrix product.*Fix: write it"):
+        from_torch(Trace(), [(2, 3, 3)])
+
+
 def test_untraceable_model():
     with pytest.raises(ImportFailed, match=r"torch.fx cannot trace Untraceable: TraceError"):
         from_torch(Untraceable(), [(2, 4)])
@@ -304,9 +314,10 @@ def test_hf_is_refused_clearly():
     assert run.returncode == 2 and "--hf is not available in this version" in run.stderr
 
 
-@pytest.mark.parametrize("name", ["resnet18", "vit_tiny_patch16_224", "convnext_atto"])
+@pytest.mark.parametrize("name", ["resnet18", "vit_tiny_patch16_224", "convnext_atto", "resnetv2_18"])
 def test_timm_model(torchvision, name):
-    """timm models built with pretrained=False (timm imports torchvision, prepared by the fixture)."""
+    """timm models built with pretrained=False (timm imports torchvision, prepared by the fixture);
+    resnetv2_18's pre-activations are timm's BatchNormAct2d, read as a BatchNorm2d and its ReLU."""
     timm = pytest.importorskip("timm")
     with torch.device("meta"):
         model = timm.create_model(name, pretrained=False)

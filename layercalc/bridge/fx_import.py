@@ -200,8 +200,14 @@ def _gqa(m):
 SPECIAL["GroupedQueryAttention"] = _gqa
 
 
+def is_norm_act(m: nn.Module) -> bool:
+    """timm's BatchNormAct2d: an nn.BatchNorm2d whose forward also runs its ``drop`` and ``act`` modules."""
+    return type(m).__name__ == "BatchNormAct2d" and isinstance(m, nn.BatchNorm2d) and hasattr(m, "act")
+
+
 def is_leaf(m: nn.Module) -> bool:
-    return module_type(m) is not None or type(m).__name__ == "StochasticDepth" or isinstance(m, nn.TransformerEncoder)
+    return (module_type(m) is not None or type(m).__name__ == "StochasticDepth" or isinstance(m, nn.TransformerEncoder)
+            or is_norm_act(m))
 
 
 # --- the tables of functions and methods ----------------------------------------------------------------------
@@ -268,6 +274,9 @@ class Reader(fx.Interpreter):
         result = super().call_module(target, args, kwargs)
         if isinstance(m, nn.TransformerEncoder):
             self._encoder(target, m, kwargs)
+            return result
+        if is_norm_act(m):
+            self._norm_act(target, m)
             return result
         t = module_type(m)
         if t is None:
@@ -345,6 +354,35 @@ class Reader(fx.Interpreter):
             lay.path = tuple(p for p, _ in base) + (f"{target}.norm",)
             lay.classes = tuple(c for _, c in base) + (type(m.norm),)
             lay.module = m.norm
+            cur = Src(lay.name)
+        self.refs[self.node] = cur
+
+    def _norm_act(self, target, m):
+        """timm's BatchNormAct2d: a BatchNorm2d (named after the module, which holds its weights and
+        statistics), then its ``drop`` and ``act`` modules as their own layers; an Identity is nothing."""
+        if self.called.get(id(m)) is not None:
+            self._unsupported(f"{type(m).__name__} called twice", "call it once")
+            return
+        layer = self._add(self._module_name(target), "BatchNorm2d", module_args("BatchNorm2d", m),
+                          [self._src(self.node.args[0])])
+        layer.module = m
+        self.called[id(m)] = layer.name
+        params = [p for n, p in m.named_parameters() if "." not in n]
+        if params and not any(p.requires_grad for p in params):
+            layer.trainable = False
+        cur = Src(layer.name)
+        for part in ("drop", "act"):
+            sub = getattr(m, part, None)
+            if sub is None or isinstance(sub, nn.Identity):
+                continue
+            t = module_type(sub)
+            if t is None:
+                self._unsupported(f"module {type(sub).__name__} (the {part} of {type(m).__name__})",
+                                  "use a torch.nn activation, or add a row to the module table")
+                return
+            lay = self._add(self._unique(f"{target}.{part}"), t, module_args(t, sub), [cur])
+            lay.module = sub
+            self.called[id(sub)] = lay.name
             cur = Src(lay.name)
         self.refs[self.node] = cur
 
@@ -798,6 +836,34 @@ def _matmul(r, args, kwargs, result):
     return "MatMul", {}, [r._src(r.node.args[0]), r._src(r.node.args[1])]
 
 
+def _einsum(r, args, kwargs, result):
+    """torch.einsum of two operands where it is a batched matrix product (``bhid,bhjd->bhij``): a MatMul,
+    with a Transpose of an operand whose last two letters are the other way round."""
+    eq = str(args[0]).replace(" ", "")
+    nodes = list(r.node.args[1:])
+    if len(nodes) == 1 and isinstance(nodes[0], (list, tuple)):
+        nodes = list(nodes[0])
+    lhs, _, out = eq.partition("->")
+    ops = lhs.split(",")
+    fix = "write it with @ or torch.matmul (and transpose)"
+    if len(ops) != 2 or len(nodes) != 2 or "." in eq or len(out) < 2 or len(set(out)) != len(out):
+        raise ImportProblem(f"torch.einsum('{args[0]}'), which is not a matrix product", fix)
+    batch, i, j = out[:-2], out[-2], out[-1]
+    a, b = ops
+    ks = set(a) - set(out)
+    if len(ks) != 1 or set(b) - set(out) != ks or len(a) != len(out) or len(b) != len(out):
+        raise ImportProblem(f"torch.einsum('{args[0]}'), which is not a matrix product", fix)
+    k = ks.pop()
+    srcs = [r._src(nodes[0]), r._src(nodes[1])]
+    for n, (have, want, flipped) in enumerate(((a, batch + i + k, batch + k + i), (b, batch + k + j, batch + j + k))):
+        if have == flipped:
+            layer = r._add(r._op_name("Transpose"), "Transpose", {"dim0": -2, "dim1": -1}, [srcs[n]])
+            srcs[n] = Src(layer.name)
+        elif have != want:
+            raise ImportProblem(f"torch.einsum('{args[0]}'), which is not a matrix product", fix)
+    return "MatMul", {}, srcs
+
+
 def _expand(r, args, kwargs, result):
     shape = list(args[1]) if len(args) == 2 and isinstance(args[1], (tuple, list)) else list(args[1:])
     return "Expand", {"shape": [int(s) for s in shape]}, [r._src(r.node.args[0])]
@@ -921,6 +987,7 @@ FUNCTIONS = {
     torch.true_divide: _binary("Div"),
     operator.matmul: _matmul, torch.matmul: _matmul, torch.bmm: _matmul,
     torch.flatten: _flatten, torch.reshape: _reshape, torch.permute: _permute, torch.transpose: _transpose,
+    torch.swapaxes: _transpose, torch.swapdims: _transpose, torch.einsum: _einsum,
     torch.mean: _mean, torch.cat: _cat, torch.concat: _cat, torch.chunk: _split("chunk"),
     torch.split: _split("split"), torch.unbind: _split("unbind"),
     F.softmax: _softmax("Softmax"), torch.softmax: _softmax("Softmax"), F.log_softmax: _softmax("LogSoftmax"),
@@ -934,7 +1001,7 @@ METHODS = {
     "add": _binary("Add"), "mul": _binary("Mul"), "sub": _binary("Sub"), "div": _binary("Div"),
     "add_": _binary("Add"), "mul_": _binary("Mul"), "sub_": _binary("Sub"), "div_": _binary("Div"),
     "matmul": _matmul, "flatten": _flatten, "view": _reshape, "reshape": _reshape, "permute": _permute,
-    "transpose": _transpose, "mean": _mean, "chunk": _split("chunk"), "split": _split("split"),
+    "transpose": _transpose, "swapaxes": _transpose, "swapdims": _transpose, "mean": _mean, "chunk": _split("chunk"), "split": _split("split"),
     "unbind": _split("unbind"), "softmax": _softmax("Softmax"), "expand": _expand, "select": _select,
 }
 

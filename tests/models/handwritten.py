@@ -156,7 +156,8 @@ class TwoInputs(nn.Module):
 
 
 class Scalars(nn.Module):
-    """Attention scaled by a constant and element-wise ops with Python numbers (``x * 0.125``, ``1 - x``)."""
+    """Attention scaled by a constant, written with einsum, and element-wise ops with Python numbers
+    (``x * 0.125``, ``1 - x``)."""
 
     def __init__(self, dim=32, heads=4):
         super().__init__()
@@ -168,8 +169,8 @@ class Scalars(nn.Module):
     def forward(self, x):
         b, t, c = x.shape
         q, k, v = self.qkv(x).reshape(b, t, 3, self.heads, c // self.heads).permute(2, 0, 3, 1, 4).unbind(0)
-        attn = (q * self.scale) @ k.transpose(-2, -1)
-        out = (attn.softmax(dim=-1) @ v).transpose(1, 2).reshape(b, t, c)
+        attn = torch.einsum("bhid,bhjd->bhij", q * self.scale, k)  # a matrix product written as einsum
+        out = torch.einsum("b h i j, b h j d -> b h i d", attn.softmax(dim=-1), v).swapaxes(1, 2).reshape(b, t, c)
         gate = torch.sigmoid(out)
         out = self.proj(out * (1 - gate) + 1)
         return torch.mul(out, 0.5) / 2 + 2 / (out.abs() + 1) - out.sub(3)
