@@ -121,6 +121,7 @@ TORCHVISION = [
     ("inception_v3", 299, 27161264, 5.71),
     ("swin_t", 224, 28288354, 4.49),  # torchvision's _ops: 4.491
     ("swin_v2_t", 256, 28351570, 5.94),  # 5.94
+    ("maxvit_t", 224, 30919624, 5.56),  # 5.558: its relative position bias read as RelativePositionBias
 ]
 
 

@@ -1022,6 +1022,45 @@ def _patch_merging(r, args, kwargs, result):
     return "Concat", {"dim": rank - 1}, quarters
 
 
+def relative_position_bias(table, index):
+    """torchvision's MaxViT ``get_relative_positional_bias()``: the table gathered by the index buffer,
+    (1, heads, N, N). The import calls this in its place, so torch.fx records one call (below)."""
+    n = index.shape[0] if index.dim() == 2 else math.isqrt(index.numel())
+    bias = table[index.reshape(-1)].reshape(n, n, -1)
+    return bias.permute(2, 0, 1).contiguous().unsqueeze(0)
+
+
+fx.wrap("relative_position_bias")
+
+
+def _relative_position_bias(r, args, kwargs, result):
+    """A RelativePositionBias layer, which owns the table and the index: the Parameter and Buffer layers
+    that reading them made are dropped."""
+    table, index = args[0], args[1]
+    trainable = True
+    for n in r.node.args[:2]:
+        src = r.refs.get(n)
+        for lay in r.layers:
+            if isinstance(src, Src) and lay.name == src.name and lay.type == "Parameter":
+                trainable = lay.trainable
+        r.layers[:] = [lay for lay in r.layers if not (isinstance(src, Src) and lay.name == src.name)]
+    rows, heads = table.shape
+    n = math.isqrt(index.numel())
+    w = math.isqrt(n)
+    if w * w != n or (2 * w - 1) ** 2 != rows:
+        raise ImportProblem(f"a relative position bias of a table of {rows} rows and {n} positions, which is not "
+                            "a square window", "use a square window")
+    layer = r._add(r._op_name("RelativePositionBias"), "RelativePositionBias",
+                   {"window_size": w, "num_heads": heads}, [])
+    layer.trainable = trainable
+    return Src(layer.name)
+
+
+#: modules whose method computes a relative position bias from their table and index (torchvision's MaxViT):
+#: the import replaces the method by a call of relative_position_bias while it traces
+BIAS_METHODS = {"RelativePositionalMultiHeadAttention": "get_relative_positional_bias"}
+
+
 #: functions that models define (and ``torch.fx.wrap``), by module and name: torch.fx records them as one call
 NAMED = {("torchvision.models.swin_transformer", "_patch_merging_pad"): _patch_merging}
 
@@ -1042,6 +1081,7 @@ FUNCTIONS = {
     F.avg_pool1d: _pool("Avg", 1), F.avg_pool2d: _pool("Avg", 2), F.avg_pool3d: _pool("Avg", 3),
     F.max_pool1d: _pool("Max", 1), F.max_pool2d: _pool("Max", 2), F.max_pool3d: _pool("Max", 3),
     torch.avg_pool1d: _pool("Avg", 1), torch.max_pool1d: _pool("Max", 1), torch.max_pool2d: _pool("Max", 2),
+    relative_position_bias: _relative_position_bias,
 }
 METHODS = {
     "add": _binary("Add"), "mul": _binary("Mul"), "sub": _binary("Sub"), "div": _binary("Div"),
@@ -1071,6 +1111,13 @@ def trace(model: nn.Module, example: list, input_names=None) -> Reader:
     tracer = LeafTracer()
     was_training = model.training
     model.eval()  # the forward of eval mode: no auxiliary outputs, dropout as itself
+    patched = []
+    for m in model.modules():
+        method = BIAS_METHODS.get(type(m).__name__)
+        if method and _has(m, "relative_position_bias_table") and _has(m, "relative_position_index"):
+            m.__dict__[method] = lambda m=m: relative_position_bias(m.relative_position_bias_table,
+                                                                    m.relative_position_index)
+            patched.append((m, method))
     try:
         graph = tracer.trace(model)
     except Exception as exc:  # noqa: BLE001 - any failure of symbolic tracing is reported as one message
@@ -1078,6 +1125,9 @@ def trace(model: nn.Module, example: list, input_names=None) -> Reader:
         raise ImportFailed(f"torch.fx cannot trace {type(model).__name__}: {type(exc).__name__}: "
                            f"{str(exc).splitlines()[0] if str(exc) else ''}. Fix: make forward free of "
                            "control flow on tensor values, or import with --hf for HuggingFace models") from None
+    finally:
+        for m, method in patched:
+            del m.__dict__[method]
     if input_names:
         placeholders = [n for n in graph.nodes if n.op == "placeholder"]
         for n, new in zip(placeholders, input_names):
