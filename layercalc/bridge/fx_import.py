@@ -1087,7 +1087,8 @@ METHODS = {
     "add": _binary("Add"), "mul": _binary("Mul"), "sub": _binary("Sub"), "div": _binary("Div"),
     "add_": _binary("Add"), "mul_": _binary("Mul"), "sub_": _binary("Sub"), "div_": _binary("Div"),
     "matmul": _matmul, "flatten": _flatten, "view": _reshape, "reshape": _reshape, "permute": _permute,
-    "transpose": _transpose, "swapaxes": _transpose, "swapdims": _transpose, "mean": _mean, "chunk": _split("chunk"), "split": _split("split"),
+    "transpose": _transpose, "swapaxes": _transpose, "swapdims": _transpose, "mean": _mean,
+    "chunk": _split("chunk"), "split": _split("split"),
     "unbind": _split("unbind"), "softmax": _softmax("Softmax"), "expand": _expand, "select": _select,
 }
 

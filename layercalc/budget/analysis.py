@@ -375,7 +375,8 @@ def analyze_memory(graph, report, opts: Options) -> dict:
         if node.share is None:
             for bname, shape in row.buffer_shapes.items():
                 dtype = row.args.get("dtype") if row.type == "Buffer" else None
-                size = DTYPE_BYTES[dtype] if dtype and dtype not in FLOAT_DTYPES else INT_BUFFERS.get(bname, prec.weight)
+                size = (DTYPE_BYTES[dtype] if dtype and dtype not in FLOAT_DTYPES
+                        else INT_BUFFERS.get(bname, prec.weight))
                 buf += prod(shape) * size
         d = {
             "weight_bytes": n_params * prec.weight,
