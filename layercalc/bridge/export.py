@@ -348,6 +348,8 @@ class Exporter:
             return f"{x}.transpose({a('dim0')}, {a('dim1')})"
         if t == "ScaledDotProductAttention":
             kw = [f"{n}={a(n, integer=False)}" for n in ("dropout_p", "is_causal", "scale", "enable_gqa") if n in raw]
+            if "dropout_p" in raw:  # the functional applies its dropout whenever called: in training only
+                kw[0] = f"dropout_p={a('dropout_p', integer=False)} if self.training else 0.0"
             return f"F.scaled_dot_product_attention({', '.join(xs + kw)})"
         raise AssertionError(t)  # pragma: no cover
 

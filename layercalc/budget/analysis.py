@@ -12,6 +12,7 @@ from math import prod
 
 from ..spec.model import DTYPE_BYTES
 from .flow import weights_trainable
+from .liveness import held_until
 from .saved import SAVED, VIEWS
 from .tables import INT_BUFFERS, OPTIMIZERS, PRECISIONS, optimizer_bytes
 
@@ -101,6 +102,62 @@ def _transient(row, act: int, flash: bool) -> int:
         q, k = row.input_shapes[0], row.input_shapes[1]
         return (prod(q[:-1]) * 4 if flash else 2 * prod(q[:-1]) * k[-2] * act)
     return 0
+
+
+def _batch_time(s, batch_first=True) -> tuple:
+    """(B, T) of an attention layer's (B, T, E) or (T, B, E) input; (1, T) unbatched."""
+    if len(s) != 3:
+        return 1, s[0]
+    return (s[0], s[1]) if batch_first else (s[1], s[0])
+
+
+def _sdpa_inner(q: int, k: int, out: int, scores: int, mask: int) -> int:
+    """The math attention kernel's own peak beyond q, k and v, in bytes (``at::_scaled_dot_product_attention_math``):
+    q scaled (kept to the end), the causal mask as a float T x S tensor (kept to the end), k scaled until
+    q k^T is made, the scores; masking makes a new scores tensor, softmax a new one (each frees its input
+    once made), then the output beside the probabilities."""
+    return q + mask + max(k + scores, 2 * scores, scores + out)
+
+
+def _mha_inner(e: int, scores: int, mask: int, packed: bool) -> int:
+    """nn.MultiheadAttention without its fast path (F.multi_head_attention_forward), beyond its input, in
+    bytes; ``e`` is one B x T x E activation. Self-attention projects q, k and v in one product and
+    copies it to a contiguous (3, T, B, E) buffer (both alive: 6e); the buffer holds q, k and v to the
+    end; beside it the kernel's peak, then the heads merged by a copy and the output projection (5e)."""
+    return max(6 * e if packed else 3 * e, 3 * e + _sdpa_inner(e, e, e, scores, mask), 5 * e)
+
+
+def _inner_peak(row, act: int, flash: bool) -> int:
+    """Bytes a layer holds at its own peak at inference, beyond its inputs, as torch eager runs it (no
+    fast path, the math attention kernel); at least its output. The attention layers make their
+    projections and T x T scores inside (docs/memory.md, "Peaks"); every other layer only its output."""
+    t, a = row.type, row.args
+    s = row.input_shapes[0] if row.input_shapes else []
+    out = prod(row.output_shape) * act
+    if flash or t not in ("MultiheadAttention", "TransformerEncoderLayer", "ScaledDotProductAttention"):
+        return out + _transient(row, act, flash)
+    if t == "ScaledDotProductAttention":
+        q, k = row.input_shapes[0], row.input_shapes[1]
+        scores = prod(q[:-1]) * k[-2] * act
+        mask = q[-2] * k[-2] * act if a.get("is_causal") else 0
+        return _sdpa_inner(prod(q) * act, prod(k) * act, out, scores, mask)
+    if t == "MultiheadAttention":
+        b, tt = _batch_time(s, a["batch_first"])
+        e = b * tt * a["embed_dim"] * act
+        causal = a.get("is_causal")
+        scores = b * a["num_heads"] * tt * tt * act
+        return _mha_inner(e, scores, tt * tt * act if causal else 0, len(row.input_shapes) == 1)
+    # TransformerEncoderLayer: self-attention, then the feed-forward block (linear1's output and the
+    # activation's, both alive while the activation runs); post-norm keeps norm1's output through the
+    # feed-forward, pre-norm the residual sum and norm2's output
+    b, tt = _batch_time(s, a["batch_first"])
+    e = b * tt * a["d_model"] * act
+    f = b * tt * a["dim_feedforward"] * act
+    scores = b * a["nhead"] * tt * tt * act
+    attention = _mha_inner(e, scores, tt * tt * act if a.get("is_causal") else 0, True)
+    if a.get("norm_first"):
+        return max(e + attention, 2 * e + 2 * f, 3 * e)
+    return max(attention, e + 2 * f, 3 * e)
 
 
 def saved_rule(row, file: str = "<spec>"):
@@ -246,6 +303,7 @@ def analyze_memory(graph, report, opts: Options) -> dict:
 
     per_row = []
     own_param_shapes = []
+    extras_of = {node.name: row.extra_outputs for node, row in zip(nodes, rows) if row.extra_outputs}
     trainable_of: dict = {}
     for i, (node, row) in enumerate(zip(nodes, rows)):
         ins = [(s.node, s.extra) for s in node.inputs] if row.type != "Parameter" else []
@@ -292,6 +350,12 @@ def analyze_memory(graph, report, opts: Options) -> dict:
     for k in outputs:
         if k in storage_of:
             last_use[storage_of[k]] = n
+    for (name, extra), i in held_until(graph, n).items():  # eager code's references (liveness.py)
+        keys = [(name, extra)] + ([(name, e) for e in extras_of.get(name, ())] if extra is None else [])
+        for k in keys:
+            sk = storage_of.get(k)
+            if sk is not None and last_use.get(sk, -1) < i:
+                last_use[sk] = i
 
     # saved activations, each storage once, at its first saver; checkpointed instances keep their inputs
     seen = set()
@@ -351,11 +415,15 @@ def analyze_memory(graph, report, opts: Options) -> dict:
         e = last_use.get(sk, p)
         starts.setdefault(max(p, 0), []).append(size)
         ends.setdefault(e, []).append(size)
+    made = [0] * n  # the storages each row makes (its output, unless a view, and its extra outputs)
+    for sk, size in storage_bytes.items():
+        if producer.get(sk, -1) >= 0:
+            made[producer[sk]] += size
     live = 0
     infer = [0] * n
     for i in range(n):
         live += sum(starts.get(i, ()))
-        infer[i] = live + _transient(rows[i], act, flash)
+        infer[i] = live - made[i] + max(made[i], _inner_peak(rows[i], act, flash))
         live -= sum(ends.get(i, ()))
 
     # weights, gradients, optimizer state, KV cache
