@@ -134,8 +134,30 @@ def _inner_peak(row, act: int, flash: bool) -> int:
     t, a = row.type, row.args
     s = row.input_shapes[0] if row.input_shapes else []
     out = prod(row.output_shape) * act
-    if flash or t not in ("MultiheadAttention", "TransformerEncoderLayer", "ScaledDotProductAttention"):
+    if t in ("RNN", "LSTM", "GRU"):
+        # ATen's composite implementation (meta, and the CPU without a fused kernel): each layer and direction
+        # keeps its per-step outputs until it stacks them, both directions are concatenated, and the next
+        # layer reads the previous one's output; h0 (and c0) are zeros made inside when not given
+        k = 3 if a.get("bidirectional") else 2
+        previous = out if a.get("num_layers", 1) > 1 else 0
+        zeros = sum(prod(shape) for shape in row.extra_outputs.values()) * act if len(row.input_shapes) == 1 else 0
+        return previous + k * out + zeros
+    if flash or t not in ("MultiheadAttention", "TransformerEncoderLayer", "ScaledDotProductAttention",
+                          "GroupedQueryAttention"):
         return out + _transient(row, act, flash)
+    if t == "GroupedQueryAttention":
+        # Llama's attention: q, k, v projected (and rotated), k and v repeated to the query heads by
+        # ``repeat_interleave`` (a copy even for one group: q, k, v and both copies alive as it returns);
+        # q and the copies held to the end beside the kernel's peak, then the heads merged by a copy and
+        # the output projection
+        heads = a["num_heads"]
+        kv = a["num_kv_heads"] or heads
+        hd = a["head_dim"] or a["embed_dim"] // heads
+        b, tt = _batch_time(s)
+        eq, ekv = b * tt * heads * hd * act, b * tt * kv * hd * act
+        scores = b * heads * tt * tt * act
+        mask = tt * tt * act if a.get("is_causal") else 0
+        return max(3 * eq + 2 * ekv, 3 * eq + _sdpa_inner(eq, eq, eq, scores, mask), 5 * eq + out)
     if t == "ScaledDotProductAttention":
         q, k = row.input_shapes[0], row.input_shapes[1]
         scores = prod(q[:-1]) * k[-2] * act
@@ -146,7 +168,10 @@ def _inner_peak(row, act: int, flash: bool) -> int:
         e = b * tt * a["embed_dim"] * act
         causal = a.get("is_causal")
         scores = b * a["num_heads"] * tt * tt * act
-        return _mha_inner(e, scores, tt * tt * act if causal else 0, len(row.input_shapes) == 1)
+        # causal: torch takes the T x T mask as an argument (a bool tensor, made by the caller), converts it
+        # to a float one (``_canonical_mask``), and the kernel makes its own from ``is_causal``
+        masks = tt * tt * (1 + act) if causal else 0
+        return masks + _mha_inner(e, scores, tt * tt * act if causal else 0, len(row.input_shapes) == 1)
     # TransformerEncoderLayer: self-attention, then the feed-forward block (linear1's output and the
     # activation's, both alive while the activation runs); post-norm keeps norm1's output through the
     # feed-forward, pre-norm the residual sum and norm2's output
