@@ -143,3 +143,38 @@ def export_peak(path, dims=None):
             return inference_peak(model, lambda: module.example_inputs(**(dims or {})))
     finally:
         torch.backends.mha.set_fastpath_enabled(fast)
+
+
+def training_peaks(model, inputs, optimizer) -> dict:
+    """The peaks of live bytes of one training step in train mode, in steady state: a first step makes the
+    gradients and the optimizer state, then the second one (``zero_grad(set_to_none=False)``: the previous
+    step's gradients stay in place, zeroed) is measured from its forward to its ``step()``. Everything
+    counts: the parameters, buffers and inputs (held), gradients, optimizer state, activations and what
+    autograd saves, and the temporaries of backward and of the step. Returns {"forward", "backward",
+    "step": the peak within each phase}; the loss is the sum of the outputs."""
+    import torch
+
+    model.train()
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt = optimizer(params)
+    tracker = LiveBytes(held=list(model.parameters()) + list(model.buffers()) + list(inputs))
+    peaks = {}
+
+    def phase(name):
+        peaks[name] = tracker.peak
+        tracker.peak = tracker.bytes
+
+    with tracker.mode():
+        for step in range(2):
+            opt.zero_grad(set_to_none=False)
+            tracker.peak = tracker.bytes
+            outs = model(*inputs)
+            outs = outs if isinstance(outs, tuple) else (outs,)
+            phase("forward")
+            loss = sum(o.float().sum() for o in outs if o.is_floating_point())
+            loss.backward()
+            del outs, loss
+            phase("backward")
+            opt.step()
+            phase("step")
+    return peaks

@@ -14,7 +14,7 @@ from ..spec.model import DTYPE_BYTES
 from .flow import weights_trainable
 from .liveness import held_until
 from .saved import SAVED, VIEWS
-from .tables import INT_BUFFERS, OPTIMIZERS, PRECISIONS, optimizer_bytes
+from .tables import INT_BUFFERS, OPTIMIZERS, PRECISIONS, optimizer_bytes, step_temporaries
 
 DEVICES = ("cuda", "cpu")
 #: Types whose output keeps the dtype of an integer input (the others make floating-point values).
@@ -495,12 +495,15 @@ def analyze_memory(graph, report, opts: Options) -> dict:
     activation_peak = max(infer, default=0)
     totals["output_bytes"] = sum(per_row[i][5] for i in range(n))
     totals["inference_peak_bytes"] = totals["weight_bytes"] + totals["buffer_bytes"] + activation_peak
-    totals["training_peak_bytes"] = states + totals["saved_activation_bytes"] + max(biggest_transient, recompute_peak)
+    # the optimizer's step, after backward: the activations are freed, its own temporaries are made
+    step = step_temporaries(opts.optimizer, trainable_shapes_all, prec.state, opts.device)
+    totals["training_peak_bytes"] = max(states + totals["saved_activation_bytes"] + max(biggest_transient, recompute_peak),
+                                        states + step)
     breakdown = {
         "weights": totals["weight_bytes"], "master_weights": totals["master_weight_bytes"],
         "buffers": totals["buffer_bytes"], "gradients": totals["gradient_bytes"],
         "optimizer_state": totals["optimizer_bytes"], "saved_activations": totals["saved_activation_bytes"],
         "largest_transient": max(biggest_transient, recompute_peak), "inference_activations": activation_peak,
-        "kv_cache": totals["kv_cache_bytes"],
+        "kv_cache": totals["kv_cache_bytes"], "optimizer_step": step,
     }
     return {"rows": result_rows, "totals": totals, "breakdown": breakdown}

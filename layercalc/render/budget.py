@@ -65,8 +65,11 @@ def render_memory(m, fmt: str, fit: dict | None = None) -> str | None:
         f"{human_bytes(b['weights'])}" + (f" + master weights {human_bytes(b['master_weights'])}"
                                           if b["master_weights"] else "")
         + f" + buffers {human_bytes(b['buffers'])} + gradients {human_bytes(b['gradients'])} + optimizer state "
-        f"{human_bytes(b['optimizer_state'])} + saved activations {human_bytes(b['saved_activations'])} + largest "
-        f"transient {human_bytes(b['largest_transient'])}",
+        f"{human_bytes(b['optimizer_state'])} + " + (
+            f"saved activations {human_bytes(b['saved_activations'])} + largest transient "
+            f"{human_bytes(b['largest_transient'])}" if b["saved_activations"] + b["largest_transient"]
+            >= b["optimizer_step"] else f"the optimizer step's temporaries {human_bytes(b['optimizer_step'])} "
+            "(at the step, the activations freed)"),
         f"Inference peak: {human_bytes(t['inference_peak_bytes'])} ({t['inference_peak_bytes']:,} bytes) = weights "
         f"{human_bytes(b['weights'])} + buffers {human_bytes(b['buffers'])} + live activations "
         f"{human_bytes(b['inference_activations'])}"
