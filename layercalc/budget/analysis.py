@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from math import prod
 
+from ..layers.registry import takes_no_input
 from ..spec.model import DTYPE_BYTES
 from .flow import weights_trainable
 from .liveness import held_until
@@ -226,7 +227,7 @@ def autocast_dtype(type: str, ins: list) -> int:
     """Bytes per element of a layer's output under torch.autocast (16-bit lowered, float32 otherwise kept)."""
     if type in LOWERED:
         return 2
-    if type in ("Embedding", "EmbeddingBag", "Parameter") or not ins:
+    if type in ("Embedding", "EmbeddingBag") or takes_no_input(type) or not ins:
         return 4  # the float32 weight itself
     if type in PROMOTE:
         return max(ins)
@@ -331,7 +332,7 @@ def analyze_memory(graph, report, opts: Options) -> dict:
     extras_of = {node.name: row.extra_outputs for node, row in zip(nodes, rows) if row.extra_outputs}
     trainable_of: dict = {}
     for i, (node, row) in enumerate(zip(nodes, rows)):
-        ins = [(s.node, s.extra) for s in node.inputs] if row.type != "Parameter" else []
+        ins = [(s.node, s.extra) for s in node.inputs] if not takes_no_input(row.type) else []
         in_sizes = [value_bytes[k] for k in ins]
         int_out = bool(ins) and row.type in PASS_DTYPE and ins[0] in int_values
         out_elem = elem[ins[0]] if int_out else autocast_dtype(row.type, [elem[k] for k in ins]) \

@@ -100,5 +100,5 @@ def step_temporaries(name: str, shapes, state_bytes: int, device: str) -> int:
 
 
 #: Bytes of a buffer that is not floating-point, whatever the precision (BatchNorm's counter is int64).
-INT_BUFFERS = {"num_batches_tracked": 8}
+INT_BUFFERS = {"num_batches_tracked": 8, "relative_position_index": 8}
 
