@@ -30,10 +30,16 @@ def held_until(graph, n: int) -> dict:
 
     for spec_input in graph.spec.inputs:
         hold((spec_input.name, None), n)
-    # the items of each forward: scope (a block Group, or None for the model) -> [(local name, element)]
-    items: dict = {}
-    last: dict = {}
-    first_child: dict = {}  # a repeat -> its first copy
+    # the items of each forward, in order: id of a block instance (None for the model) -> (the instance,
+    # [its layers, repeats and inner block instances])
+    items: dict = {None: (None, [])}
+    last: dict = {}  # id of an element -> its last row
+    first_copy: dict = {}  # id of a repeat -> id of its first copy
+    def add(key, scope, child):
+        members = items.setdefault(key, (scope, []))[1]
+        if not members or members[-1] is not child:
+            members.append(child)
+
     for i, node in enumerate(graph.nodes):
         path = [node]
         g = node.group
@@ -41,40 +47,31 @@ def held_until(graph, n: int) -> dict:
             path.append(g)
             g = g.parent
         for j, element in enumerate(path):
-            key = id(element)
-            last[key] = i
-            if j == 0:
-                continue
-            if element.kind == "repeat":
-                first_child.setdefault(key, id(path[j - 1]))
-            if element.kind == "block":
-                for src in element.inputs:  # the forward's arguments
-                    hold((src.node, src.extra), i)
-                child = path[j - 1]
-                scope_items = items.setdefault(key, (element, []))[1]
-                if not scope_items or scope_items[-1] is not child:
-                    scope_items.append(child)
-        top = path[-1]
-        scope_items = items.setdefault(None, (None, []))[1]
-        if not scope_items or scope_items[-1] is not top:
-            scope_items.append(top)
+            last[id(element)] = i
+            if j and element.kind == "repeat":
+                first_copy.setdefault(id(element), id(path[j - 1]))
+            if j and element.kind == "block":
+                add(id(element), element, path[j - 1])
+        add(None, None, path[-1])
     for key, (scope, members) in items.items():
         if scope is None:
             prefix, entries, output, end = "", graph.spec.layers, graph.spec.outputs or (), n
         else:
             block = graph.spec.blocks[scope.type]
-            prefix, entries, output, end = scope.name + ".", block.layers, (block.output,) if block.output else (), last[key]
+            prefix, entries, end = scope.name + ".", block.layers, last[key]
+            output = (block.output,) if block.output else ()
+            for src in scope.inputs:  # the forward's arguments
+                hold((src.node, src.extra), end)
         named = {r.name for e in entries for r in (e.from_ or ())} | {e.share.name for e in entries if e.share}
-        named |= {r.name for r in output if r is not None}
+        named |= {r.name for r in output}
         chain = []
         for element in members:
-            local = element.name[len(prefix):].split(".")[0]
             outs = _outputs(element)
-            if local in named:
+            if element.name[len(prefix):].split(".")[0] in named:
                 for k in outs:
                     hold(k, end)
-            else:  # a repeat's loop assigns its variable as its first copy returns
-                chain.append((outs, last[first_child.get(id(element), id(element))]))
+            else:  # a repeat's loop assigns its variable when its first copy returns
+                chain.append((outs, last[first_copy.get(id(element), id(element))]))
         for j, (outs, _) in enumerate(chain):
             until = chain[j + 1][1] if j + 1 < len(chain) else end
             for k in outs:
