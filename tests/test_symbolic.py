@@ -133,6 +133,107 @@ def test_memory_bytes_equal_concrete_memory_at_random_points(spec):
             assert value(sym["totals"][key], point) == concrete["totals"][key], (key, point)
 
 
+COST_FIELDS = ("forward_macs", "backward_macs", "recompute_macs", "training_macs", "forward_flops", "backward_flops",
+               "recompute_flops", "training_flops")
+
+
+def cost_json(spec, *args):
+    """`cost --format json` with the roofline (bf16 on an H100) and totals over 3e11 tokens, or over
+    1,000 steps for a spec without token ids."""
+    for total in (["--tokens", "3e11"], ["--steps", "1000"]):
+        result = runner.invoke(app, ["cost", str(spec), "--precision", "bf16", "--accelerator", "h100-sxm", *total,
+                                     "--format", "json", *args])
+        if result.exit_code == 0:
+            return json.loads(result.stdout), total
+    raise AssertionError(result.output)
+
+
+def random_points(names, valid, default, seed, n=20):
+    rng = random.Random(seed)
+    points, tries = [], 0
+    while len(points) < n and tries < 100_000:
+        tries += 1
+        point = {k: rng.randint(1, 2 * default[k] + 8) for k in names}
+        if holds(valid, point):
+            points.append(point)
+    assert len(points) == n, valid
+    return points
+
+
+@pytest.mark.parametrize("spec,extra", [(p, ()) for p in SPEC_FILES]
+                         + [(SPECS / "gpt2-small.yaml", ("--checkpoint", "all", "--attention", "flash"))],
+                         ids=[p.stem for p in SPEC_FILES] + ["gpt2-small-checkpoint-flash"])
+def test_cost_figures_equal_concrete_cost_at_random_points(spec, extra):
+    """`cost --symbolic`: forward, backward, recompute and training MACs and FLOPs of every row and of the
+    totals, the bytes each layer moves (roofline), the decoder's prefill and per-token cost and the
+    training total over the tokens (or steps), at 20 random points of the domain, equal `cost`."""
+    sym, total = cost_json(spec, "--symbolic", "all", *extra)
+    names, valid = sym["symbolic"]["dims"], sym["symbolic"]["valid"]
+    not_symbolic = sym["symbolic"]["not_symbolic"]
+    assert {"intensity", "bound", "latency_floor_s", "training_seconds"} <= set(not_symbolic)
+    default = layercalc.analyze(str(spec)).dims
+    for point in random_points(names, valid, default, "cost" + spec.stem + "".join(extra)):
+        concrete, _ = cost_json(spec, *extra, *[f"--dim={k}={v}" for k, v in point.items()])
+        for srow, crow in zip(sym["layers"], concrete["layers"]):
+            for key in COST_FIELDS + ("bytes_moved",):
+                assert value(srow[key], point) == crow[key], (srow["name"], key, point)
+            assert "intensity" not in srow and "bound" not in srow
+        for key in COST_FIELDS:
+            assert value(sym["totals"][key], point) == concrete["totals"][key], (key, point)
+        s, c = sym["cost"], concrete["cost"]
+        for key in ("context", "prefill_macs", "prefill_flops", "per_token_macs", "per_token_flops", "tokens_per_step"):
+            assert (key in s) == (key in c), key
+            if key in s:
+                assert value(s[key], point) == c[key], (key, point)
+        # the total over tokens: exact, the concrete report's training FLOPs per token times the tokens
+        # (its own total is a float of the same quantity)
+        if total[0] == "--tokens":
+            exact = Fraction(concrete["totals"]["training_flops"], c["tokens_per_step"]) * 300_000_000_000
+        else:
+            exact = Fraction(concrete["totals"]["training_flops"]) * 1000
+        if "training_flops_total" in not_symbolic:  # BERT's pooler: B·d² per step is not per token of B·T
+            assert "training_flops_total" not in s and total[0] == "--tokens"
+            continue
+        assert value(s["training_flops_total"], point) == exact, point
+        assert abs(float(exact) - c["training_flops_total"]) <= 1e-9 * float(exact)
+
+
+def test_cost_gpt2_small_training_is_three_forwards():
+    """GPT-2 small: every product has an input gradient (the embeddings before the first block are
+    trainable, so its input requires grad) and a weight gradient: backward = 2 x forward MACs, training
+    = 3 x; per token of B·T: forward 18,432·T + 123,532,032 MACs (test_gpt2_small_forward_macs_is_the_hand_count)."""
+    d, _ = cost_json(SPECS / "gpt2-small.yaml", "--symbolic", "B,T")
+    t = d["totals"]
+    assert poly_terms(t["backward_macs"]) == {(1, 2): 2 * 18_432, (1, 1): 2 * 123_532_032}   # 36,864 and 247,064,064
+    assert poly_terms(t["training_macs"]) == {(1, 2): 3 * 18_432, (1, 1): 3 * 123_532_032}   # 55,296 and 370,596,096
+    # per generated token at context T: the forward / T, for the B sequences
+    assert poly_terms(d["cost"]["per_token_macs"]) == {(1, 1): 18_432, (1, 0): 123_532_032}
+    # training FLOPs per token: (37,872·T + 247,632,384) x 3 = 113,616·T + 742,897,152 (docs/formulas.md)
+    assert poly_terms(d["cost"]["training_flops_per_token"]) == {(1,): 113_616, (0,): 742_897_152}
+    # an element-wise layer moves its input and output: ln_f at bf16, 2 x 768 x 2 bytes per token
+    ln_f = next(r for r in d["layers"] if r["name"] == "ln_f")
+    assert ln_f["bytes_moved"]["expr"] == "3072*B*T + 3072"  # and its weight and bias, 2 x 768 x 2 bytes
+
+
+def test_cost_symbolic_formats_and_usage():
+    gpt2 = str(SPECS / "gpt2-small.yaml")
+    out = {}
+    for fmt in ("table", "markdown", "csv", "latex"):
+        result = runner.invoke(app, ["cost", gpt2, "--symbolic", "B,T", "--accelerator", "h100-sxm", "-f", fmt])
+        assert result.exit_code == 0, result.output
+        out[fmt] = result.output
+    assert "training B·T·(113,616·T + 742,897,152)" in out["table"] and "Not formulas" in out["table"]
+    assert "| **B·T·(55,296·T + 370,596,096)** |" in out["markdown"]
+    assert out["csv"].splitlines()[0].endswith(",bytes_moved")
+    assert "55296*B*T**2 + 370596096*B*T" in out["csv"]
+    assert r"55296 B T^{2} + 370596096 B T" in out["latex"] and r"\begin{tabular}" in out["latex"]
+    for args in (["--symbolic", "X"], ["--symbolic", "B", "--tokens", "1.5"], ["--symbolic", "B", "--dim", "B=2"]):
+        result = runner.invoke(app, ["cost", gpt2, *args])
+        assert result.exit_code == 2 and "Traceback" not in result.output, (args, result.output)
+    # a concrete cost has no latex
+    assert runner.invoke(app, ["cost", gpt2, "-f", "latex"]).exit_code == 2
+
+
 def test_json_shape_and_grammar():
     sym = json.loads(runner.invoke(app, ["flops", str(SPECS / "gpt2-small.yaml"), "--symbolic", "B,T",
                                          "--format", "json"]).stdout)
