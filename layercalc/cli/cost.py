@@ -7,13 +7,18 @@ import typer
 
 from .memory import AcceleratorOpt, AcceleratorsFileOpt, AttentionOpt, CheckpointOpt, PrecisionOpt, \
     resolve_accelerator
-from .options import (DimOpt, FormatOpt, MaxLayersOpt, REPORT_FORMATS, SpecArg, SymbolicOpt, VarOpt, check_choice,
+from .options import (DimOpt, MaxLayersOpt, REPORT_FORMATS, SpecArg, SymbolicOpt, VarOpt, check_choice,
                       fail, parse_pairs)
+
+
+CostFormatOpt = typer.Option("table", "--format", "-f", help="Output format: table, json, csv, markdown, html (one "
+                             "self-contained page: totals, the table folded by block, charts and the graph) or, "
+                             "with --symbolic, latex.")
 
 
 def register(app) -> None:
     @app.command()
-    def cost(spec: str = SpecArg, fmt: str = FormatOpt, dim: Optional[List[str]] = DimOpt,
+    def cost(spec: str = SpecArg, fmt: str = CostFormatOpt, dim: Optional[List[str]] = DimOpt,
              var: Optional[List[str]] = VarOpt, attention: str = AttentionOpt,
              checkpoint: Optional[List[str]] = CheckpointOpt, precision: str = PrecisionOpt,
              tokens: Optional[float] = typer.Option(None, "--tokens", min=1, help="Training tokens: total compute "
@@ -38,7 +43,7 @@ def register(app) -> None:
         """
         from ..budget import ATTENTION, PRECISIONS
 
-        check_choice(fmt, REPORT_FORMATS + (("latex",) if symbolic is not None else ()), "--format")
+        check_choice(fmt, REPORT_FORMATS + (("latex",) if symbolic is not None else ("html",)), "--format")
         check_choice(attention, ATTENTION, "--attention")
         check_choice(precision, PRECISIONS, "--precision")
         if tokens is not None and steps is not None:
@@ -75,6 +80,13 @@ def register(app) -> None:
                     row.update(r)
             d["cost"].update(summary)
             typer.echo(to_json(c.with_dict(d)))
+            return
+        if fmt == "html":
+            from ..engine import load_graph
+            from ..render.html import cost_page
+
+            graph = load_graph(spec, dims=dims, vars=vars_, max_layers=max_layers)
+            typer.echo(cost_page(c, graph, summary, roof), nl=False)
             return
         from ..render.budget import render_cost
 
