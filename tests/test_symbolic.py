@@ -394,10 +394,103 @@ def test_a_repeat_that_follows_a_symbolic_dim_is_refused(tmp_path):
 
 def test_usage_errors():
     gpt2 = str(SPECS / "gpt2-small.yaml")
-    for args in (["--symbolic", "B", "--dim", "B=4"], ["--symbolic", "B", "--depth", "1"], ["--symbolic", ""]):
+    for args in (["--symbolic", "B", "--dim", "B=4"], ["--symbolic", "B", "--depth", "x"], ["--symbolic", ""]):
         result = runner.invoke(app, ["summary", gpt2, *args])
         assert result.exit_code == 2, (args, result.output)
         assert "Traceback" not in result.output
     result = runner.invoke(app, ["memory", gpt2, "--symbolic", "B", "--memory", "80GB"])
     assert result.exit_code == 2 and "does not combine" in result.output
     assert runner.invoke(app, ["summary", gpt2, "--symbolic", "all", "-f", "json"]).exit_code == 0
+
+
+# --- depth: the block tree sums formulas --------------------------------------------------------------
+
+
+def canon(fig) -> dict:
+    """A json figure as a polynomial {((var, exponent), ...): coefficient}, whatever its vars' order."""
+    if isinstance(fig, int):
+        return {(): Fraction(fig)} if fig else {}
+    out = {}
+    for c, exps in fig["terms"]:
+        out[tuple((v, e) for v, e in zip(fig["vars"], exps) if e)] = Fraction(c)
+    return out
+
+
+def poly_sum(polys) -> dict:
+    out: dict = {}
+    for p in polys:
+        for m, c in p.items():
+            out[m] = out.get(m, 0) + c
+    return {m: c for m, c in out.items() if c}
+
+
+def frontier_of(nodes, depth, level=1):
+    """The rows a table shows at ``depth`` that are not expanded (json tree nodes)."""
+    out = []
+    for n in nodes:
+        if depth is not None and level > depth:
+            continue
+        if n.get("children") and (depth is None or level < depth):
+            out += frontier_of(n["children"], depth, level + 1)
+        else:
+            out.append(n)
+    return out
+
+
+def leaves_of(node):
+    if node.get("kind") == "layer":
+        return [node["name"]]
+    return [name for c in node["children"] for name in leaves_of(c)]
+
+
+GROUPED = [p for p in SPEC_FILES if "blocks:" in p.read_text()]
+
+
+@pytest.mark.parametrize("spec", GROUPED, ids=lambda p: p.stem)
+def test_folded_formulas_are_the_sums_of_the_unfolded_rows(spec):
+    """--symbolic with --depth: each block row's formula is the sum, as a polynomial, of its layers'
+    formulas, and at every depth the rows shown add up to the totals."""
+    result = runner.invoke(app, ["summary", str(spec), "--symbolic", "all", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    d = json.loads(result.stdout)
+    rows = {r["name"]: r for r in d["layers"]}
+    tree = d["tree"]
+    keys = ("params", "trainable_params", "buffers", "macs", "flops")
+    symbolic_groups = 0
+    for top in tree:
+        stack = [top]
+        while stack:
+            node = stack.pop()
+            if node["kind"] == "layer":
+                continue
+            stack += node["children"]
+            for key in keys:
+                assert canon(node[key]) == poly_sum(canon(rows[n][key]) for n in leaves_of(node)), (node["name"], key)
+            symbolic_groups += isinstance(node["flops"], dict)
+    assert symbolic_groups > 0  # the check compared formulas, not only numbers
+    depth = 1
+    while True:
+        shown = frontier_of(tree, depth)
+        for key in ("macs", "flops", "params"):
+            expected = canon(d["totals"][key])
+            assert poly_sum(canon(n[key]) if n["kind"] != "layer" else canon(rows[n["name"]][key])
+                            for n in shown) == expected, (depth, key)
+        if all(n["kind"] == "layer" for n in shown):
+            break
+        depth += 1
+
+
+def test_depth_table_of_formulas():
+    """GPT-2 small at depth 1: the 12 blocks in one row, 12 x (1,536·T + 7,077,888) MACs per token of
+    B·T (2·d·T for the two attention products, 12·d² = 7,077,888 for the projections and the MLP)."""
+    gpt2 = str(SPECS / "gpt2-small.yaml")
+    out = runner.invoke(app, ["flops", gpt2, "--symbolic", "B,T", "--depth", "1"]).output
+    assert "B·T·(18,432·T + 84,934,656)" in out and "Block x12" in out and "h.0" not in out
+    assert "Depth 1 of 3" in out
+    out = runner.invoke(app, ["flops", gpt2, "--symbolic", "B,T", "--depth", "2", "-f", "csv"]).output.splitlines()
+    assert out[0] == "name,type,layers,macs,flops,level"
+    assert "h.3,Block,8,1536*B*T**2 + 7077888*B*T,3156*B*T**2 + 14202624*B*T,2" in out
+    out = runner.invoke(app, ["flops", gpt2, "--symbolic", "B,T", "--depth", "0"]).output
+    assert "Block" not in out and "MACs: B·T·(18,432·T + 123,532,032)" in out
+    for fmt in ("markdown", "latex"):
+        assert runner.invoke(app, ["summary", gpt2, "--symbolic", "B,T", "--depth", "1", "-f", fmt]).exit_code == 0
