@@ -364,7 +364,7 @@ def test_formats_render():
         result = runner.invoke(app, ["summary", str(SPECS / "gpt2-small.yaml"), "--symbolic", "B,T", "-f", fmt])
         assert result.exit_code == 0, result.output
     table = runner.invoke(app, ["flops", str(SPECS / "gpt2-small.yaml"), "--symbolic", "B,T"]).output
-    assert "B·T·(18,432·T + 123,532,032)" in table and "valid for: B >= 2 and T >= 2" in table
+    assert "B·T·(18,432·T + 123,532,032)" in table and "valid for: every size >= 1" in table
     latex = runner.invoke(app, ["flops", str(SPECS / "gpt2-small.yaml"), "--symbolic", "B,T", "-f", "latex"]).output
     assert r"18432 B T^{2} + 123532032 B T" in latex and r"\begin{tabular}" in latex
 
@@ -494,3 +494,68 @@ def test_depth_table_of_formulas():
     assert "Block" not in out and "MACs: B·T·(18,432·T + 123,532,032)" in out
     for fmt in ("markdown", "latex"):
         assert runner.invoke(app, ["summary", gpt2, "--symbolic", "B,T", "--depth", "1", "-f", fmt]).exit_code == 0
+
+
+# --- sizes of 1 ---------------------------------------------------------------------------------
+
+
+def test_a_dim_of_1_is_in_the_domain_and_holds_there():
+    """GPT-2 small says B: 1, and B is traced at 2; broadcasting wte + wpe ([B, T, 768] + [1, T, 768])
+    puts no condition on B or T, so the domain admits 1, and the formulas equal the concrete report at
+    B = 1 (and at T = 1, a single token)."""
+    spec = SPECS / "gpt2-small.yaml"
+    sym = symbolic_json(spec, ["B", "T"])
+    assert sym["symbolic"]["valid"] == "" and sym["symbolic"]["notes"] == []
+    for point in ({"B": 1, "T": 1024}, {"B": 1, "T": 1}, {"B": 5, "T": 1}, {"B": 1, "T": 77}):
+        concrete = layercalc.analyze(str(spec), dims=point)
+        for srow, crow in zip(sym["layers"], concrete.layers):
+            assert [value(d, point) for d in srow["output_shape"]] == crow.output_shape, (srow["name"], point)
+            assert value(srow["flops"], point) == crow.flops, (srow["name"], point)
+        assert value(sym["totals"]["macs"], point) == concrete.totals["macs"]
+
+
+def test_a_rule_that_needs_more_than_one_value_states_it(tmp_path):
+    """BatchNorm1d without running statistics on [B, 16] compares B with 1 (torch refuses one value per
+    channel): the comparison is recorded, the domain is B >= 2, and a spec that says B: 1 is told so."""
+    spec = tmp_path / "bn.yaml"
+    spec.write_text("layercalc: 1\ndims: {B: 1}\ninputs:\n  x: [B, 16]\nlayers:\n  - Linear: {out_features: 16}\n"
+                    "  - BatchNorm1d: {track_running_stats: false}\n")
+    result = runner.invoke(app, ["summary", str(spec), "--symbolic", "B", "-f", "json"])
+    assert result.exit_code == 0, result.output
+    sym = json.loads(result.stdout)["symbolic"]
+    assert sym["valid"] == "B >= 2"
+    assert sym["notes"] == ["B is 1 in the spec, outside the domain (B >= 2); for B = 1, run without --symbolic"]
+
+
+def test_arithmetic_unseen_by_the_trace_is_caught_at_1(tmp_path, monkeypatch):
+    """A rule that looks at the plain value 1 (here Flatten, made to drop a leading size of 1 through
+    int(), which the trace cannot see) would make the formulas traced at B = 2 silently wrong at B = 1:
+    the check at 1 finds the layer, narrows the domain to B >= 2 and says where and why."""
+    from layercalc.layers.registry import REGISTRY
+    from layercalc.layers.base import Out
+
+    flatten = REGISTRY["Flatten"]
+    original = type(flatten).forward
+
+    def squeezing(self, a, xs):
+        out = original(self, a, xs)
+        if int(out.shape[0]) == 1:  # the plain int: no guard recorded
+            return Out(tuple(out.shape[1:]))
+        return out
+
+    monkeypatch.setattr(type(flatten), "forward", squeezing)
+    spec = tmp_path / "flat.yaml"
+    spec.write_text("layercalc: 1\ndims: {B: 1}\ninputs:\n  x: [B, 4, 3]\nlayers:\n  - Flatten: {}\n"
+                    "    name: flat\n  - Linear: {out_features: 5}\n    name: fc\n")
+    result = runner.invoke(app, ["summary", str(spec), "--symbolic", "B", "-f", "json"])
+    assert result.exit_code == 0, result.output
+    sym = json.loads(result.stdout)
+    assert sym["symbolic"]["valid"] == "B >= 2"
+    note = sym["symbolic"]["notes"][0]
+    # at B = 1 the flattened output is [12], where the formula [B, 12] has two sizes
+    assert note.startswith(f"at B = 1 (a size of 1 broadcasts or squeezes), {spec}:6: Flatten 'flat': ")
+    assert note.endswith("the formulas hold for B >= 2")
+    # the same spec with the rule as it is: nothing to narrow
+    monkeypatch.setattr(type(flatten), "forward", original)
+    sym = json.loads(runner.invoke(app, ["summary", str(spec), "--symbolic", "B", "-f", "json"]).stdout)
+    assert sym["symbolic"]["valid"] == "" and sym["symbolic"]["notes"] == []

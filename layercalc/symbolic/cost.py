@@ -15,7 +15,7 @@ from fractions import Fraction
 
 from ..errors import SpecError
 from . import poly as P
-from .analyze import _candidates, _point_text, analyze_symbolic, holds, validity
+from .analyze import _candidates, _point_text, analyze_symbolic, check_at_one, holds, spec_one_notes, validity
 from .sym import SymInt, poly_of, tracing
 
 #: The figures of ``cost`` that stay numbers-at-a-point, and why they are not formulas.
@@ -136,25 +136,32 @@ def cost_symbolic(source, symbols: list[str], dims: dict | None = None, vars: di
         else:
             point = None
         srep.checked_at = point
-        if point is not None:
-            concrete = cost(source, dims={**(dims or {}), **point}, vars=vars, attention=attention,
+
+        def confirm(at):
+            concrete = cost(source, dims={**(dims or {}), **at}, vars=vars, attention=attention,
                             checkpoint=checkpoint, max_layers=max_layers)
             csum, _ = cost_summary(concrete, precision, tokens, steps, None, None, mfu)
             marks = [node.mark for node in srep.graph.nodes]
             for i, (row, crow) in enumerate(zip(c.rows, concrete.rows)):
                 for key in row:
-                    _same(row[key], crow[key], point, srep, key, srep.report.layers[i], marks[i])
+                    _same(row[key], crow[key], at, srep, key, srep.report.layers[i], marks[i])
                 if moved is not None:
-                    _same(moved[i], bytes_moved(concrete.report, concrete.report.layers[i], precision), point, srep,
+                    _same(moved[i], bytes_moved(concrete.report, concrete.report.layers[i], precision), at, srep,
                           "bytes_moved", srep.report.layers[i], marks[i])
             for key in c.totals:
-                _same(c.totals[key], concrete.totals[key], point, srep, key, None, srep.graph.spec.mark)
+                _same(c.totals[key], concrete.totals[key], at, srep, key, None, srep.graph.spec.mark)
             if "training_flops_per_token" in summary:
                 csum["training_flops_per_token"] = Fraction(concrete.totals["training_flops"], csum["tokens_per_step"])
                 csum["training_flops_total"] = csum["training_flops_per_token"] * summary["tokens"]
             for key in SUMMARY_FIGURES:
                 if key in summary and key != "six_nd":  # 6ND: the parameters (never symbolic) times --tokens
-                    _same(summary[key], csum[key], point, srep, key, None, srep.graph.spec.mark)
+                    _same(summary[key], csum[key], at, srep, key, None, srep.graph.spec.mark)
+
+        if point is not None:
+            confirm(point)
+        check_at_one(srep, confirm)
+        srep.valid = validity(srep.trace, srep.symbols)
+        spec_one_notes(srep)
     return result
 
 
@@ -182,7 +189,7 @@ def to_dict(sc: SymbolicCost) -> dict:
     d["cost"].update(sc.summary)
     d = _convert(d, sc.srep)
     d["symbolic"] = {"dims": sc.srep.symbols, "valid": sc.srep.valid, "checked_at": sc.srep.checked_at,
-                     "not_symbolic": dict(sc.omitted)}
+                     "notes": list(sc.srep.notes), "not_symbolic": dict(sc.omitted)}
     return d
 
 
@@ -240,6 +247,7 @@ def _lines(sc: SymbolicCost, fig) -> list[str]:
     lines.append(f"Symbolic dims: {', '.join(srep.symbols) or 'none'}; valid for: {srep.valid or 'every size >= 1'}")
     if srep.checked_at:
         lines.append("Checked against the concrete analysis at " + _point_text(srep.checked_at))
+    lines += [f"Note: {n}" for n in srep.notes]
     return lines
 
 

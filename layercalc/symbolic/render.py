@@ -43,6 +43,7 @@ def to_dict(srep) -> dict:
     d["dims"] = {k: ({"expr": k, "valid": srep.valid, "vars": [k], "terms": [[1, [1]]]} if k in srep.symbols else v)
                  for k, v in srep.report.dims.items()}
     d["symbolic"] = {"dims": srep.symbols, "valid": srep.valid, "checked_at": srep.checked_at,
+                     "notes": list(srep.notes),
                      "floors": {name: {"expr": P.to_python(p, srep.symbols), "divisor": dv}
                                 for name, (p, dv) in srep.trace.atoms.items()}}
     return d
@@ -141,6 +142,7 @@ def _lines(srep, view, style, number) -> list[str]:
         if srep.checked_at:
             lines.append("Checked against the concrete analysis at "
                          + ", ".join(f"{k}={v}" for k, v in srep.checked_at.items()))
+        lines += [f"Note: {n}" for n in srep.notes]
     return lines
 
 
