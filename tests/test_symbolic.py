@@ -446,16 +446,17 @@ def leaves_of(node):
 GROUPED = [p for p in SPEC_FILES if "blocks:" in p.read_text()]
 
 
+@pytest.mark.parametrize("command", ["summary", "cost"])
 @pytest.mark.parametrize("spec", GROUPED, ids=lambda p: p.stem)
-def test_folded_formulas_are_the_sums_of_the_unfolded_rows(spec):
+def test_folded_formulas_are_the_sums_of_the_unfolded_rows(spec, command):
     """--symbolic with --depth: each block row's formula is the sum, as a polynomial, of its layers'
-    formulas, and at every depth the rows shown add up to the totals."""
-    result = runner.invoke(app, ["summary", str(spec), "--symbolic", "all", "--format", "json"])
+    formulas (the report's figures, and cost's), and at every depth the rows shown add up to the totals."""
+    result = runner.invoke(app, [command, str(spec), "--symbolic", "all", "--format", "json"])
     assert result.exit_code == 0, result.output
     d = json.loads(result.stdout)
     rows = {r["name"]: r for r in d["layers"]}
     tree = d["tree"]
-    keys = ("params", "trainable_params", "buffers", "macs", "flops")
+    keys = ("params", "trainable_params", "buffers", "macs", "flops") + (COST_FIELDS if command == "cost" else ())
     symbolic_groups = 0
     for top in tree:
         stack = [top]
@@ -471,7 +472,7 @@ def test_folded_formulas_are_the_sums_of_the_unfolded_rows(spec):
     depth = 1
     while True:
         shown = frontier_of(tree, depth)
-        for key in ("macs", "flops", "params"):
+        for key in ("macs", "flops", "params") + (COST_FIELDS if command == "cost" else ()):
             expected = canon(d["totals"][key])
             assert poly_sum(canon(n[key]) if n["kind"] != "layer" else canon(rows[n["name"]][key])
                             for n in shown) == expected, (depth, key)

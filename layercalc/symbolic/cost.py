@@ -187,6 +187,10 @@ def to_dict(sc: SymbolicCost) -> dict:
         for row, m in zip(d["layers"], sc.moved):
             row["bytes_moved"] = m
     d["cost"].update(sc.summary)
+    from ..tree import has_groups
+
+    if has_groups(sc.cost.layers):  # the block tree: each group the sum of its layers' formulas
+        d["tree"] = [node.to_dict() for node in sc.cost.tree()]
     d = _convert(d, sc.srep)
     d["symbolic"] = {"dims": sc.srep.symbols, "valid": sc.srep.valid, "checked_at": sc.srep.checked_at,
                      "notes": list(sc.srep.notes), "not_symbolic": dict(sc.omitted)}
@@ -199,9 +203,9 @@ def to_json(sc: SymbolicCost) -> str:
     d = to_dict(sc)
     lines = []
     for key, value in d.items():
-        if key == "layers" and value:
+        if key in ("layers", "tree") and value:
             body = ",\n    ".join(json.dumps(row) for row in value)
-            lines.append(f'  "layers": [\n    {body}\n  ]')
+            lines.append(f'  "{key}": [\n    {body}\n  ]')
         else:
             lines.append(f"  {json.dumps(key)}: {json.dumps(value)}")
     return "{\n" + ",\n".join(lines) + "\n}"
