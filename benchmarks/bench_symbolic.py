@@ -107,8 +107,8 @@ def main() -> None:
     print(f"resnet50 summary, now              {t['now'] * 1000:8.1f} ms   json {tj['now'] * 1000:8.1f} ms  "
           f"({t['now'] / t['before']:.3f}x and {tj['now'] / tj['before']:.3f}x before; {runs} paired runs)")
     if tc is not None:
-        print(f"gpt2-small cost --format json      before {tc['before'] * 1000:6.1f} ms   now {tc['now'] * 1000:6.1f} ms"
-              f"  ({tc['now'] / tc['before']:.3f}x; {runs} paired runs)")
+        print(f"gpt2-small cost --format json      before {tc['before'] * 1000:6.1f} ms   "
+              f"now {tc['now'] * 1000:6.1f} ms  ({tc['now'] / tc['before']:.3f}x; {runs} paired runs)")
     else:
         print(f"gpt2-small cost: no `cost` command at {sha}")
     print(f"resnet50 analyze() in process      before {eb:6.1f} ms   now {en:6.1f} ms  ({en / eb:.3f}x)")

@@ -164,6 +164,7 @@ def test_cost_page(browser, tmp_path):
     # usage: html is a concrete page; a spec error exits 1 with nothing on standard output
     assert cli("cost", spec("lenet5"), "--format", "html", "--symbolic", "B").returncode == 2
     bad = tmp_path / "bad.yaml"
-    bad.write_text("layercalc: 1\nname: bad\ninputs:\n  x: [1, 4]\nlayers:\n  - Linear: {in_features: 5, out_features: 2}\n")
+    bad.write_text("layercalc: 1\nname: bad\ninputs:\n  x: [1, 4]\nlayers:\n"
+                   "  - Linear: {in_features: 5, out_features: 2}\n")
     p = cli("cost", str(bad), "--format", "html")
     assert p.returncode == 1 and p.stderr.startswith(f"{bad}:6:") and p.stdout == ""

@@ -125,7 +125,8 @@ def cost_symbolic(source, symbols: list[str], dims: dict | None = None, vars: di
     check_checkpoint(srep.report, checkpoint)
     with tracing(srep.trace):
         out = analyze_cost(srep.graph, srep.report, flash=attention == "flash", checkpoint=checkpoint)
-        c = CostReport(srep.report, out["rows"], out["totals"], {"attention": attention, "checkpoint": list(checkpoint)})
+        c = CostReport(srep.report, out["rows"], out["totals"],
+                       {"attention": attention, "checkpoint": list(checkpoint)})
         summary, moved, omitted = symbolic_summary(c, precision, tokens, steps, acc, name, mfu)
     srep.valid = validity(srep.trace, srep.symbols)
     result = SymbolicCost(srep, c, summary, moved, omitted)
