@@ -62,24 +62,30 @@ def ident(text: str) -> str:
 # --- 1. scopes --------------------------------------------------------------------------------------------------
 
 
-def _owners(layer) -> list:
+def _owners(layer, transparent=()) -> list:
     path, classes = layer.path, layer.classes
     if layer.module is not None and path:
         path, classes = path[:-1], classes[:-1]
-    return [(q, c) for q, c in zip(path, classes) if c.__name__ not in CONTAINERS]
+    return [(q, c) for q, c in zip(path, classes) if c.__name__ not in CONTAINERS and q not in transparent]
 
 
-def build(layers) -> Scope:
+def build(layers, transparent=()) -> Scope:
+    """``transparent``: module paths read as containers (a wrapper called once, such as the base model
+    under a HuggingFace language-model head)."""
     root = Scope("", None)
-    _fill(root, [(layer, _owners(layer)) for layer in layers], 0, {})
+    _fill(root, [(layer, _owners(layer, transparent)) for layer in layers], 0, {}, tuple(transparent))
     return root
 
 
-def _rel(name: str, qual: str) -> str:
-    return name[len(qual) + 1:] if qual and name.startswith(qual + ".") else name
+def _rel(name: str, qual: str, transparent=()) -> str:
+    name = name[len(qual) + 1:] if qual and name.startswith(qual + ".") else name
+    for t in transparent:  # the layers of a transparent wrapper are named as its own (`wte`, not `transformer.wte`)
+        if t and name.startswith(t + "."):
+            return name[len(t) + 1:]
+    return name
 
 
-def _fill(scope: Scope, layers, depth: int, runs: dict):
+def _fill(scope: Scope, layers, depth: int, runs: dict, transparent=()):
     i = 0
     while i < len(layers):
         layer, owners = layers[i]
@@ -90,11 +96,11 @@ def _fill(scope: Scope, layers, depth: int, runs: dict):
                 j += 1
             run = layers[i:j]
             if len(run) < 2:
-                scope.items.append(Item(ident(_rel(layer.name, scope.qual)), "layer", layer))
+                scope.items.append(Item(ident(_rel(layer.name, scope.qual, transparent)), "layer", layer))
             else:
                 sub = Scope(qual, cls)
-                _fill(sub, run, depth + 1, runs)
-                base = ident(_rel(qual, scope.qual))
+                _fill(sub, run, depth + 1, runs, transparent)
+                base = ident(_rel(qual, scope.qual, transparent))
                 item = Item(base, "block")
                 item.scope = sub
                 first = runs.get(qual)
@@ -106,7 +112,7 @@ def _fill(scope: Scope, layers, depth: int, runs: dict):
                 scope.items.append(item)
             i = j
         else:
-            scope.items.append(Item(ident(_rel(layer.name, scope.qual)), "layer", layer))
+            scope.items.append(Item(ident(_rel(layer.name, scope.qual, transparent)), "layer", layer))
             i += 1
 
 
@@ -446,9 +452,9 @@ def _find_local(body: list[dict], scope: Scope, names: list[str]) -> str | None:
     return None
 
 
-def fold(layers, inputs: list[str], outputs) -> Folded:
+def fold(layers, inputs: list[str], outputs, transparent=()) -> Folded:
     """Fold the flat layers of a model with these input names and output Srcs."""
-    root = build(layers)
+    root = build(layers, transparent)
     wire(root, read_by(layers, outputs))
     root.inputs = [_src(n) for n in inputs]
     folder = Folder()
