@@ -18,6 +18,7 @@ from torch.nn.attention import SDPBackend, sdpa_kernel  # noqa: E402
 
 import layercalc  # noqa: E402
 from tests.oracle import ours, torch_measure  # noqa: E402
+from tests.torch_spec import LlamaAttention  # noqa: E402
 
 # softmax per score, by the FLOPs convention (docs/flops.md): max 1, subtract 1, exp 1, sum 1, divide 1 = 5;
 # written here, not read from layercalc.costs, so a change of the table fails
@@ -254,32 +255,6 @@ def test_encoder_layer_counts_as_its_sublayers():
 # --- GroupedQueryAttention and RotaryEmbedding ------------------------------------------------------------
 
 
-class LlamaAttention(torch.nn.Module):
-    """The reference: Llama's attention written with torch.nn.Linear and F.scaled_dot_product_attention."""
-
-    def __init__(self, e, heads, kv, hd, bias, causal):
-        super().__init__()
-        self.heads, self.kv, self.hd, self.causal = heads, kv, hd, causal
-        self.q_proj = torch.nn.Linear(e, heads * hd, bias=bias)
-        self.k_proj = torch.nn.Linear(e, kv * hd, bias=bias)
-        self.v_proj = torch.nn.Linear(e, kv * hd, bias=bias)
-        self.o_proj = torch.nn.Linear(heads * hd, e, bias=bias)
-
-    def forward(self, x):
-        unbatched = x.dim() == 2
-        if unbatched:
-            x = x.unsqueeze(0)
-        b, t, _ = x.shape
-        q = self.q_proj(x).view(b, t, self.heads, self.hd).transpose(1, 2)
-        k = self.k_proj(x).view(b, t, self.kv, self.hd).transpose(1, 2)
-        v = self.v_proj(x).view(b, t, self.kv, self.hd).transpose(1, 2)
-        k = k.repeat_interleave(self.heads // self.kv, dim=1)
-        v = v.repeat_interleave(self.heads // self.kv, dim=1)
-        o = torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=self.causal)
-        o = self.o_proj(o.transpose(1, 2).reshape(b, t, self.heads * self.hd))
-        return o[0] if unbatched else o
-
-
 def gqa_cases(n=30, seed=54):
     rng = random.Random(seed)
     for _ in range(n):
@@ -301,7 +276,7 @@ def gqa_cases(n=30, seed=54):
 @pytest.mark.parametrize("args,e,kv,hd,shape", list(gqa_cases()))
 def test_gqa_matches_llama_attention(args, e, kv, hd, shape):
     row = ours("GroupedQueryAttention", args, [shape])
-    module = LlamaAttention(e, args["num_heads"], kv, hd, args["bias"], args["is_causal"])
+    module = LlamaAttention(e, args["num_heads"], kv, hd, args["bias"], args["is_causal"], rotary=False)
     ref = measure(module, [torch.randn(*shape)])
     assert row.output_shape == ref["outputs"][0]
     assert (row.params, row.buffers, row.macs) == (ref["params"], ref["buffers"], ref["macs"])

@@ -24,21 +24,23 @@ G = 10**9
 ACCELERATORS: dict[str, Accelerator] = {
     "h100-sxm": Accelerator(80 * G, 3.35 * T, {"bf16": 989.4 * T, "fp16": 989.4 * T, "fp32": 66.9 * T},
                             "NVIDIA H100 Tensor Core GPU datasheet (H100 SXM: 80GB HBM3, 3.35TB/s, BF16/FP16 "
-                            "1,979 TFLOPS with sparsity = 989.4 dense, FP32 67 TFLOPS)"),
+                            "1,979 TFLOPS with sparsity, FP32 67 TFLOPS); the dense 989.4 and FP32 66.9 as "
+                            "the NVIDIA H100 architecture whitepaper gives them unrounded"),
     "h200": Accelerator(141 * G, 4.8 * T, {"bf16": 989.4 * T, "fp16": 989.4 * T, "fp32": 66.9 * T},
                         "NVIDIA H200 Tensor Core GPU datasheet (H200 SXM: 141GB HBM3e, 4.8TB/s, BF16/FP16 "
-                        "1,979 TFLOPS with sparsity = 989.4 dense, FP32 67 TFLOPS)"),
+                        "1,979 TFLOPS with sparsity, FP32 67 TFLOPS); the same compute as the H100 SXM, "
+                        "so its unrounded dense figures"),
     "a100-80gb-sxm": Accelerator(80 * G, 2.039 * T, {"bf16": 312 * T, "fp16": 312 * T, "fp32": 19.5 * T},
                                  "NVIDIA A100 Tensor Core GPU datasheet (A100 80GB SXM: HBM2e, 2,039GB/s, BF16/FP16 "
                                  "312 TFLOPS, FP32 19.5 TFLOPS)"),
     "l4": Accelerator(24 * G, 300 * G, {"bf16": 121 * T, "fp16": 121 * T, "fp32": 30.3 * T},
                       "NVIDIA L4 Tensor Core GPU datasheet (24GB GDDR6, 300GB/s, BF16/FP16 242 TFLOPS with "
-                      "sparsity = 121 dense, FP32 30.3 TFLOPS)"),
+                      "sparsity, half of it dense: 121; FP32 30.3 TFLOPS)"),
     "mi300x": Accelerator(192 * G, 5.3 * T, {"bf16": 1307.4 * T, "fp16": 1307.4 * T, "fp32": 163.4 * T},
                           "AMD Instinct MI300X accelerator datasheet (192GB HBM3, 5.3TB/s, BF16/FP16 1,307.4 "
                           "TFLOPS dense, FP32 163.4 TFLOPS)"),
-    "tpu-v5e": Accelerator(16 * 2**30, 819 * G, {"bf16": 197 * T, "fp16": 197 * T, "fp32": 197 * T},
-                           "Google Cloud TPU v5e documentation (16 GiB HBM2, 819 GBps, 197 BF16 TFLOPS; no separate "
+    "tpu-v5e": Accelerator(16 * G, 819 * G, {"bf16": 197 * T, "fp16": 197 * T, "fp32": 197 * T},
+                           "Google Cloud TPU v5e documentation (HBM2 16 GB, 819 GBps, 197 BF16 TFLOPs; no separate "
                            "fp32 figure: fp32 matmuls are counted at the bf16 peak)"),
 }
 
