@@ -44,7 +44,7 @@ FUNCTIONAL = {"Add", "Sub", "Mul", "Div", "Abs", "Neg", "Concat", "Select", "Sli
               "Reshape", "Permute", "Transpose", "ScaledDotProductAttention"}
 
 # layer types without a torch.nn class: the exported module defines them (HELPERS below)
-HELPER_TYPES = {"GroupedQueryAttention", "RotaryEmbedding"}
+HELPER_TYPES = {"GroupedQueryAttention", "RotaryEmbedding", "RotaryTables"}
 
 # inferred argument -> which input (index) and which of its dimensions it is
 _LAST = ("in_features", "input_size", "embed_dim", "d_model", "in1_features")
@@ -391,6 +391,8 @@ class Exporter:
             targets = f"{var}, {py}_c"
         elif "indices" in row.extra_outputs:
             targets = f"{var}, {py}_indices"
+        elif t == "RotaryTables":
+            targets = f"{var}, {py}_sin"
         return targets, f"{module}({', '.join(args + kw)})"
 
     # --- sizes followed through layers -------------------------------------------------------------------
@@ -660,7 +662,7 @@ class Exporter:
                 "GroupedQueryAttention"}:
             lines.append("from torch.nn import functional as F")
         lines.append("")
-        for h in ("causal_mask", "RotaryEmbedding", "GroupedQueryAttention"):
+        for h in ("causal_mask", "RotaryEmbedding", "GroupedQueryAttention", "RotaryTables"):
             if h in self.helpers or (h == "RotaryEmbedding" and "GroupedQueryAttention" in self.helpers):
                 lines.append("")
                 lines.append(HELPERS[h].strip("\n"))
@@ -776,6 +778,23 @@ class RotaryEmbedding(nn.Module):
         half = d // 2
         rotated = torch.cat([-rot[..., half:], rot[..., :half]], dim=-1)
         return torch.cat([rot * angles.cos() + rotated * angles.sin(), rest], dim=-1)
+''',
+    "RotaryTables": '''
+class RotaryTables(nn.Module):
+    """The cos and sin tables of rotary position embedding, from position ids, computed once for every layer."""
+
+    def __init__(self, dim, base=10000.0, scaling=1.0, original=True):
+        super().__init__()
+        inv_freq = base ** (-torch.arange(0, dim, 2, dtype=torch.float32) / dim)
+        self.register_buffer("inv_freq", inv_freq, persistent=False)
+        if original:
+            self.register_buffer("original_inv_freq", inv_freq.clone(), persistent=False)
+        self.scaling = scaling
+
+    def forward(self, position_ids):
+        angles = position_ids[:, :, None].float() * self.inv_freq
+        angles = torch.cat([angles, angles], dim=-1)
+        return angles.cos() * self.scaling, angles.sin() * self.scaling
 ''',
     "GroupedQueryAttention": '''
 class GroupedQueryAttention(nn.Module):

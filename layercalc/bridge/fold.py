@@ -203,7 +203,10 @@ class Folder:
                     e["trainable"] = False
                 if lay.note:
                     e["note"] = lay.note
-                extras = ("h_n", "c_n", "c", "attn_weights", "indices")
+                from ..layers import REGISTRY
+
+                rule = REGISTRY.get(lay.type)
+                extras = ("h_n", "c_n", "c", "attn_weights", "indices") + (rule.extra_outputs if rule else ())
                 for ex in extras:
                     local[_src(lay.name, ex)] = f"{item.name}.{ex}"
             else:
@@ -374,6 +377,7 @@ def _fold_repeats(entries: list[dict], renames: dict | None = None) -> list[dict
     renamed: dict = {}
     for e in entries:
         e = dict(e)
+        raw_first = e["from"][0].split(".")[0] if e.get("from") else None
         if e.get("from"):
             e["from"] = [renamed.get(r.split(".")[0], r.split(".")[0]) + ("." + r.split(".", 1)[1] if "." in r else "")
                          for r in e["from"]]
@@ -381,10 +385,16 @@ def _fold_repeats(entries: list[dict], renames: dict | None = None) -> list[dict
             if e.get(k):
                 e[k] = renamed.get(e[k], e[k])
         last = out[-1] if out else None
+        # a block with several inputs chains its first one; the others go to every copy (the same tensors)
+        chained = ("from" not in e and not referenced.get(last["_last"])) if last is not None else False
+        if (last is not None and not chained and e.get("from") and last.get("from") and len(e["from"]) > 1
+                and raw_first == last["_last"] and referenced.get(last["_last"]) == 1
+                and e["from"][1:] == last["from"][1:]):
+            chained = True
         if (last is not None and (last.get("is_block") and e.get("is_block") or _repeatable_leaf(last, e))
                 and last["type"] == e["type"]
-                and last["args"] == e["args"] and "from" not in e and not e.get("share") and not last.get("share")
-                and not referenced.get(last["_last"]) and last.get("trainable", True) == e.get("trainable", True)):
+                and last["args"] == e["args"] and chained and not e.get("share") and not last.get("share")
+                and last.get("trainable", True) == e.get("trainable", True)):
             last["repeat"] = last.get("repeat", 1) + 1
             renamed[e["name"]] = last["name"]
             for k, v in renamed.items():
