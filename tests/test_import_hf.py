@@ -76,8 +76,8 @@ MODELS = {
     "gpt2": ("gpt2.json", ["--input", "input_ids=2,32"], {"input_ids": ids(2, 32), "position_ids": positions(2, 32)}),
     "bert-base": ("bert-base.json", [], {"input_ids": ids(1, 128), "token_type_ids": ids(1, 128),
                                          "position_ids": positions(1, 128)}),
-    # "tiny-llama-gqa": ("tiny-llama-gqa.json", ["--input", "input_ids=2,16"],
-    #                    {"input_ids": ids(2, 16), "position_ids": positions(2, 16)}),
+    "tiny-llama-gqa": ("tiny-llama-gqa.json", ["--input", "input_ids=2,16"],
+                       {"input_ids": ids(2, 16), "position_ids": positions(2, 16)}),
 }
 
 
@@ -120,11 +120,41 @@ def test_specs_read_like_a_person_wrote_them(imported):
         assert "GELU: {approximate: tanh}" in text
         assert "ScaledDotProductAttention: {is_causal: true}" in text
         assert "    tie: wte\n" in text
+    elif name == "tiny-llama-gqa":
+        # the rotary tables computed once and handed to every layer; 4 query heads sharing 2 key/value heads
+        assert ("  - LlamaDecoderLayer:\n    name: layers\n    from: [embed_tokens, rotary_emb, rotary_emb.sin]\n"
+                "    repeat: 3\n") in text
+        assert "  - RotaryTables: {dim: 16}\n    name: rotary_emb\n    from: position_ids\n" in text
+        assert "RMSNorm: {normalized_shape: 64, eps: 1e-06}" in text
+        assert "Expand: {shape: [2, 2, 2, 16, 16]}" in text  # repeat_kv
     elif name == "bert-base":
         assert "  - BertLayer:\n    name: layer\n    repeat: 12\n" in text
         assert "ScaledDotProductAttention:\n" in text  # BERT's full mask: no mask at all
         assert "outputs: [layer, pooler]" in text
     assert text.count("\n") < 200
+
+
+def test_llama2_7b():
+    """The Llama-2-7B config on the meta device: the published parameter count, one decoder block repeated 32 times."""
+    proc = run("import", "--hf", str(CONFIGS / "llama2-7b.json"))
+    assert proc.returncode == 0, proc.stderr
+    text = proc.stdout
+    report = layercalc.analyze(text)
+    config = transformers.AutoConfig.from_pretrained(str(CONFIGS / "llama2-7b.json"))
+    with torch.device("meta"):
+        model = transformers.LlamaForCausalLM._from_config(config)
+    # embed_tokens 32000*4096 = 131,072,000; 32 layers * (q, k, v, o 4*4096*4096 + gate, up, down
+    # 3*4096*11008 + two RMSNorms 2*4096) = 32 * 202,383,360 = 6,476,267,520; norm 4096; lm_head 131,072,000
+    assert report.totals["params"] == sum(p.numel() for p in model.parameters()) == 6_738_415_616
+    # inv_freq and original_inv_freq of the rotary tables: 2 * 128/2
+    assert report.totals["buffers"] == sum(b.numel() for b in model.buffers()) == 128
+    # T = 128: per layer projections 4*4096*4096*128 = 8,589,934,592, MLP 3*4096*11008*128 = 17,314,086,912,
+    # attention 2*128*128*4096 = 134,217,728: 26,038,239,232 * 32 = 833,223,655,424; head 4096*32000*128 =
+    # 16,777,216,000; total 850,000,871,424
+    assert report.totals["macs"] == 850_000_871_424
+    assert ("  - LlamaDecoderLayer:\n    name: layers\n    from: [embed_tokens, rotary_emb, rotary_emb.sin]\n"
+            "    repeat: 32\n") in text
+    assert text.count("\n  LlamaDecoderLayer:\n") == 1 and report.outputs == {"lm_head": [1, 128, 32000]}
 
 
 # --- errors: one line, exit 1 or 2, no traceback ------------------------------------------------------------
