@@ -49,9 +49,16 @@ def _gelu_tanh(m):
 
 
 def _rotary(m):
-    return {"dim": 2 * int(m.inv_freq.shape[-1]), "original": hasattr(m, "original_inv_freq")
-            and isinstance(getattr(m, "original_inv_freq"), __import__("torch").Tensor)
-            and "original_inv_freq" in dict(m.named_buffers(recurse=False))}
+    buffers = dict(m.named_buffers(recurse=False))
+    out = {"dim": 2 * int(buffers["inv_freq"].shape[-1]), "original": "original_inv_freq" in buffers}
+    params = getattr(getattr(m, "config", None), "rope_parameters", None)
+    base = params.get("rope_theta") if isinstance(params, dict) else None
+    if isinstance(base, (int, float)) and base != 10000.0:
+        out["base"] = float(base)
+    scaling = getattr(m, "attention_scaling", 1.0)
+    if isinstance(scaling, (int, float)) and scaling != 1.0:
+        out["scaling"] = float(scaling)
+    return out
 
 
 ROWS = {
