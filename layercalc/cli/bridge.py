@@ -61,7 +61,8 @@ inputs are keyword arguments of its forward: by default input_ids=1,128:int64, p
 --input NAME=SHAPE[:DTYPE] changes them (dtype int64 for *_ids), e.g. --input input_ids=4,512.
 
 Exit status: 0, 1 when the model cannot be imported (one line per unsupported op: module path,
-op, source line, fix), 2 for a usage error (missing torch, a bad TARGET or --input).
+op, source line, fix), 2 for a usage error (missing torch or transformers, a bad TARGET, --input
+or config.json, an unknown model_type).
 """
 
 
