@@ -803,7 +803,7 @@ def _sdpa(r, args, kwargs, result):
     if kwargs.get("enable_gqa"):
         a["enable_gqa"] = True
     mask = r.node.kwargs.get("attn_mask", r.node.args[3] if len(r.node.args) > 3 else None)
-    if mask is not None:
+    if _arg(args, kwargs, 3, "attn_mask") is not None:  # the value: a placeholder may hold None
         kind = mask_kind(r.constant_value(mask), args[0].shape[-2], args[1].shape[-2])
         if kind == "causal":
             a["is_causal"] = True
