@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from .layers.registry import takes_no_input
 from .report import Report
 from .spec.graph import Graph
 
@@ -112,7 +113,7 @@ class _Walker:
         fields = list(ins)
         if any(isinstance(f, str) and f is not CONST for f in fields):
             return next(f for f in fields if isinstance(f, str) and f is not CONST)
-        if t == "Parameter":
+        if takes_no_input(t):
             return CONST
         first = fields[0] if fields else CONST
         if t in POINTWISE:
@@ -192,7 +193,7 @@ def receptive_fields(graph: Graph, report: Report) -> tuple[str | None, list[Fie
     rows = []
     for node, row in zip(graph.nodes, report.layers):
         ins = [values[s.node] if s.extra is None else f"'{s}' is an extra output" for s in node.inputs]
-        if not ins and node.type != "Parameter":
+        if not ins and not takes_no_input(node.type):
             out = CONST
         else:
             out = walker.step(row, ins)

@@ -304,6 +304,21 @@ def gqa(draw):
     return args, [batch_shape(draw, draw(ints(1, 2)), 1, 3) + [draw(ints(1, 4))]], [F]
 
 
+def relative_position_bias(draw):
+    return {"window_size": draw(st.sampled_from([draw(ints(1, 4)), [draw(ints(1, 4)), draw(ints(1, 4))]])),
+            "num_heads": draw(ints(1, 3))}, [], []
+
+
+def window_attention(draw):
+    heads = draw(ints(1, 2))
+    def pair(lo, hi):  # one int for both axes, or one per axis
+        return draw(st.sampled_from([draw(ints(lo, hi)), [draw(ints(lo, hi)), draw(ints(lo, hi))]]))
+
+    args = {"window_size": pair(1, 3), "shift_size": pair(0, 2), "num_heads": heads, "qkv_bias": draw(flag()),
+            "proj_bias": draw(flag())}
+    return args, [[draw(ints(1, 2)), draw(ints(1, 5)), draw(ints(1, 5)), heads * draw(ints(1, 2))]], [F]
+
+
 # --- structure -----------------------------------------------------------------------------------
 
 
@@ -469,7 +484,8 @@ CONFIGS = {
     "Embedding": embedding, "EmbeddingBag": embedding_bag,
     "MultiheadAttention": mha, "TransformerEncoderLayer": transformer(False),
     "TransformerDecoderLayer": transformer(True), "ScaledDotProductAttention": sdpa,
-    "RotaryEmbedding": rotary, "GroupedQueryAttention": gqa,
+    "RotaryEmbedding": rotary, "GroupedQueryAttention": gqa, "RelativePositionBias": relative_position_bias,
+    "ShiftedWindowAttention": window_attention, "ShiftedWindowAttentionV2": window_attention,
     "Flatten": flatten, "Unflatten": unflatten, "Reshape": reshape, "Permute": permute, "Transpose": transpose,
     "Expand": expand, "Select": select, "Slice": slice_, "Concat": concat, "Parameter": parameter,
     "Add": broadcasting(2, 3), "Mul": broadcasting(2, 3), "Sub": broadcasting(2, 2), "Div": broadcasting(2, 2),

@@ -111,6 +111,8 @@ TORCHVISION = [
     ("resnet50", 224, 25557032, 4.09),
     ("mobilenet_v2", 224, 3504872, 0.3),
     ("efficientnet_b0", 224, 5288548, 0.39),
+    ("swin_t", 224, 28288354, 4.49),  # torchvision's _ops: 4.491
+    ("swin_v2_t", 256, 28351570, 5.94),  # 5.94
 ]
 
 
@@ -166,6 +168,43 @@ def test_import_of_the_export_gives_the_specs_report(path):
     got = layercalc.analyze(text)
     assert {k: got.totals[k] for k in ("params", "trainable_params", "buffers", "macs")} == \
         {k: want.totals[k] for k in ("params", "trainable_params", "buffers", "macs")}
+    assert list(got.outputs.values()) == list(want.outputs.values())
+
+
+WINDOWED = """
+layercalc: 1
+name: windowed
+inputs:
+  scores: [2, 3, 12, 12]
+  image: [2, 5, 7, 6]
+layers:
+  - RelativePositionBias: {window_size: [3, 4], num_heads: 3}
+    name: bias
+  - Add:
+    from: [scores, bias]
+  - ShiftedWindowAttention: {window_size: 3, shift_size: 1, num_heads: 2}
+    from: image
+  - ShiftedWindowAttentionV2: {window_size: [2, 3], shift_size: [1, 0], num_heads: 3, qkv_bias: false}
+outputs: [add_1, shiftedwindowattentionv2_1]
+"""
+
+
+def test_import_of_the_export_of_windowed_attention():
+    """The types torch.nn lacks come back as themselves: the exported classes are read by name and attributes."""
+    module = load_module(export(WINDOWED))
+    with torch.device("meta"):
+        model = module.Model()
+        inputs = module.example_inputs()
+    text = from_torch(model, list(inputs), name="windowed")
+    assert "RelativePositionBias: {window_size: [3, 4], num_heads: 3}" in text
+    assert "ShiftedWindowAttention: {window_size: 3, shift_size: 1, num_heads: 2}" in text
+    assert "ShiftedWindowAttentionV2: {window_size: [2, 3], shift_size: [1, 0], num_heads: 3, qkv_bias: false}" in text
+    got, want = layercalc.analyze(text), layercalc.analyze(WINDOWED)
+    assert got.totals == want.totals
+    # bias: 5 * 7 * 3 = 105 params, 12 * 12 = 144 index elements; v1: qkv 6*18 + 18, proj 6*6 + 6, table 5*5*2
+    # = 218, index 81; v2: qkv 6*18 (no bias), proj 42, logit scale 3, cpb_mlp 2*512 + 512 + 512*3 = 3,072:
+    # 3,225; buffers: coords 3*5*2 + index 6*6 = 66
+    assert (got.totals["params"], got.totals["buffers"]) == (105 + 218 + 3225, 144 + 81 + 66)
     assert list(got.outputs.values()) == list(want.outputs.values())
 
 

@@ -70,7 +70,8 @@ class TinyLlama(nn.Module):
         super().__init__()
         self.embed = nn.Embedding(vocab, d)
         self.layers = nn.ModuleList(nn.ModuleDict({
-            "input_layernorm": nn.RMSNorm(d), "self_attn": LlamaAttention(d, heads, kv_heads, d // heads, False, True),
+            "input_layernorm": nn.RMSNorm(d),
+            "self_attn": LlamaAttention(d, heads, kv_heads, d // heads, False, True, rotary=False),
             "post_attention_layernorm": nn.RMSNorm(d), "gate_proj": nn.Linear(d, ff, bias=False),
             "up_proj": nn.Linear(d, ff, bias=False), "down_proj": nn.Linear(ff, d, bias=False)})
             for _ in range(layers))

@@ -301,6 +301,143 @@ def test_rotary_embedding():
     assert partial.flops == 3 * 2 * 5 * 4
 
 
+# --- RelativePositionBias ------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tv_swin():
+    import sys
+    import types
+
+    sys.modules.setdefault("torchvision._meta_registrations", types.ModuleType("torchvision._meta_registrations"))
+    return pytest.importorskip("torchvision.models.swin_transformer")
+
+
+class SwinBias(torch.nn.Module):
+    """torchvision's Swin relative position bias: its table, its index buffer and its gather."""
+
+    def __init__(self, tv, window, heads):
+        super().__init__()
+        self.tv, self.window_size, self.num_heads = tv, list(window), heads
+        tv.ShiftedWindowAttention.define_relative_position_bias_table(self)
+        tv.ShiftedWindowAttention.define_relative_position_index(self)
+
+    def forward(self):
+        return self.tv._get_relative_position_bias(self.relative_position_bias_table, self.relative_position_index,
+                                                   self.window_size)
+
+
+@pytest.mark.parametrize("window,heads", [((7, 7), 3), ((2, 3), 2), ((1, 1), 1), ((8, 8), 4), ((4, 1), 5)])
+def test_relative_position_bias_matches_swin(tv_swin, window, heads):
+    row = ours("RelativePositionBias", {"window_size": list(window), "num_heads": heads}, [])
+    ref = measure(SwinBias(tv_swin, window, heads), [])
+    n = window[0] * window[1]
+    assert row.output_shape == ref["outputs"][0] == [1, heads, n, n]
+    assert (row.params, row.buffers, row.macs, row.flops) == (ref["params"], ref["buffers"], ref["macs"], 0)
+    # (7, 7) x 3 heads: a 13 * 13 table of 3 columns = 507 params, 49 * 49 = 2,401 index elements
+    assert (row.params, row.buffers) == ((2 * window[0] - 1) * (2 * window[1] - 1) * heads, n * n)
+
+
+def test_relative_position_bias_values_are_swins_and_maxvits(tv_swin):
+    from layercalc.reference.attention import window_offsets
+    from tests.reference_helpers import reference_run, to_torch
+
+    maxvit = pytest.importorskip("torchvision.models.maxvit")
+    for window in ((3, 3), (2, 4), (5, 2)):
+        _, run = reference_run("RelativePositionBias", {"window_size": list(window), "num_heads": 2}, [])
+        module = SwinBias(tv_swin, window, 2).double()
+        assert window_offsets(*window) == module.relative_position_index.tolist()
+        assert window_offsets(*window) == maxvit._get_relative_position_index(*window).view(-1).tolist()
+        with torch.no_grad():
+            module.relative_position_bias_table.copy_(to_torch(run.params["relative_position_bias_table"]))
+        assert torch.equal(module(), to_torch(run.output))
+
+
+# --- ShiftedWindowAttention, ShiftedWindowAttentionV2 ---------------------------------------------------------
+
+
+def window_cases(n=24, seed=57):
+    rng = random.Random(seed)
+    for _ in range(n):
+        heads = rng.randint(1, 3)
+        window = [rng.randint(1, 5), rng.randint(1, 5)]
+        shift = [rng.randint(0, w - 1) if rng.random() < 0.7 else 0 for w in window]
+        shape = [rng.randint(1, 2), rng.randint(1, 11), rng.randint(1, 11), heads * rng.randint(1, 4)]
+        args = {"window_size": window if window[0] != window[1] else window[0],
+                "shift_size": shift if shift[0] != shift[1] else shift[0], "num_heads": heads}
+        for name in ("qkv_bias", "proj_bias"):
+            if rng.random() < 0.3:
+                args[name] = False
+        yield rng.choice(["ShiftedWindowAttention", "ShiftedWindowAttentionV2"]), args, window, shift, shape
+
+
+@pytest.mark.parametrize("t,args,window,shift,shape", list(window_cases()))
+def test_shifted_window_attention_matches_torchvision(tv_swin, t, args, window, shift, shape):
+    row = ours(t, args, [shape])
+    module = getattr(tv_swin, t)(shape[-1], window, shift, args["num_heads"], qkv_bias=args.get("qkv_bias", True),
+                                 proj_bias=args.get("proj_bias", True))
+    ref = measure(module, [torch.randn(*shape)])
+    assert row.output_shape == ref["outputs"][0] == shape
+    assert (row.params, row.buffers, row.macs) == (ref["params"], ref["buffers"], ref["macs"])
+
+
+def test_swin_t_and_swin_v2_t_first_blocks_on_meta(tv_swin):
+    # swin_t's first attention: (1, 56, 56, 96), window 7, 3 heads: 64 windows of 49 tokens;
+    # qkv 3136*96*288 + Q·Kᵀ and A·V 2*64*49*49*96 + proj 3136*96*96 = 145,108,992 MACs
+    # swin_v2_t's: (1, 64, 64, 96), window 8: 64 windows of 64 tokens, cpb_mlp on 15*15 = 225 offsets:
+    # 4096*96*288 + 2*64*64*64*96 + 4096*96*96 + 225*2*512 + 225*512*3 = 201,902,592 MACs
+    for t, shape, window, macs in (("ShiftedWindowAttention", [1, 56, 56, 96], 7, 145_108_992),
+                                   ("ShiftedWindowAttentionV2", [1, 64, 64, 96], 8, 201_902_592)):
+        row = ours(t, {"window_size": window, "shift_size": window // 2, "num_heads": 3}, [shape])
+        with torch.device("meta"):
+            module = getattr(tv_swin, t)(96, [window] * 2, [window // 2] * 2, 3)
+            ref = measure(module, [torch.zeros(*shape)])
+        assert (row.params, row.buffers, row.macs) == (ref["params"], ref["buffers"], ref["macs"]) == \
+            (row.params, row.buffers, macs)
+
+
+def test_shifted_window_attention_flops_formula():
+    # (1, 5, 7, 4), window 3, shift 1, 2 heads: padded to 6 x 9, T = 2 * 3 = 6 windows of N = 9 tokens
+    t_rows, c, n, heads = 6 * 9, 4, 9, 2
+    products = 2 * 6 * n * n * c
+    macs = t_rows * c * 3 * c + products + t_rows * c * c
+    scores = 6 * heads * n * n
+    v1 = ours("ShiftedWindowAttention", {"window_size": 3, "shift_size": 1, "num_heads": 2}, [[1, 5, 7, 4]])
+    assert v1.macs == macs
+    # bias adds of qkv and proj, q times the scale, per score: bias add, mask add, softmax
+    assert v1.flops == 2 * macs + t_rows * 3 * c + t_rows * c + t_rows * c + scores * (1 + 1 + SOFTMAX)
+    unshifted = ours("ShiftedWindowAttention", {"window_size": 3, "shift_size": 0, "num_heads": 2}, [[1, 5, 7, 4]])
+    assert unshifted.flops == v1.flops - scores
+    v2 = ours("ShiftedWindowAttentionV2", {"window_size": 3, "shift_size": 1, "num_heads": 2}, [[1, 5, 7, 4]])
+    m = 5 * 5  # offsets of a 3 x 3 window
+    cpb = m * 2 * 512 + m * 512 * heads
+    assert v2.macs == macs + cpb
+    # cpb_mlp: bias adds m*512 and ReLU m*512; 16 * sigmoid on heads*N*N: 4 + 1; normalize q and k: 3 per
+    # element; per score: logit scale, bias add, mask add, softmax
+    assert v2.flops == (2 * (macs + cpb) + t_rows * 3 * c + t_rows * c + 2 * m * 512 + 5 * heads * n * n
+                        + 2 * t_rows * c * 3 + scores * (1 + 1 + 1 + SOFTMAX))
+
+
+@pytest.mark.parametrize("t,shape,window,shift,heads", [
+    ("ShiftedWindowAttention", [2, 7, 7, 6], 3, 1, 2), ("ShiftedWindowAttention", [1, 5, 8, 6], [4, 3], [2, 1], 3),
+    ("ShiftedWindowAttention", [1, 6, 6, 4], 3, [0, 1], 2), ("ShiftedWindowAttention", [1, 3, 3, 4], 3, 1, 2),
+    ("ShiftedWindowAttentionV2", [2, 7, 7, 6], 3, 1, 2), ("ShiftedWindowAttentionV2", [1, 5, 8, 6], [4, 3], [2, 1], 3),
+])
+def test_shifted_window_attention_values_are_torchvisions(tv_swin, t, shape, window, shift, heads):
+    """The reference kernel, written per token, computes torchvision's outputs on the same weights, and its
+    buffers are torchvision's."""
+    from tests.reference_helpers import close, load_params, reference_run, to_torch
+
+    pair = lambda v: v if isinstance(v, list) else [v, v]  # noqa: E731
+    xs, run = reference_run(t, {"window_size": window, "shift_size": shift, "num_heads": heads}, [shape])
+    module = getattr(tv_swin, t)(shape[-1], pair(window), pair(shift), heads).double()
+    for name, buf in module.named_buffers():
+        assert torch.allclose(buf.double(), to_torch(run.buffers[name]), equal_nan=True), name
+    load_params(module, run)
+    module.eval()
+    assert close(module(to_torch(xs[0])), to_torch(run.output))
+
+
 # --- errors -------------------------------------------------------------------------------------------------
 
 

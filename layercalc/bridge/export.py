@@ -27,6 +27,7 @@ import re
 from ..engine import read_source, run_graph
 from ..errors import Mark, SpecError
 from ..layers import REGISTRY
+from ..layers.registry import takes_no_input
 from ..spec.graph import DEFAULT_MAX_LAYERS, _Expander, expand, generated_name
 from ..spec.model import eval_int, parse_spec
 from ..spec.yamlload import YMap, YSeq, load_yaml
@@ -44,7 +45,8 @@ FUNCTIONAL = {"Add", "Sub", "Mul", "Div", "Abs", "Neg", "Concat", "Select", "Sli
               "Reshape", "Permute", "Transpose", "ScaledDotProductAttention"}
 
 # layer types without a torch.nn class: the exported module defines them (HELPERS below)
-HELPER_TYPES = {"GroupedQueryAttention", "RotaryEmbedding", "RotaryTables"}
+HELPER_TYPES = {"GroupedQueryAttention", "RotaryEmbedding", "RelativePositionBias", "ShiftedWindowAttention",
+                "ShiftedWindowAttentionV2", "RotaryTables"}
 
 # inferred argument -> which input (index) and which of its dimensions it is
 _LAST = ("in_features", "input_size", "embed_dim", "d_model", "in1_features")
@@ -194,11 +196,13 @@ class Exporter:
             ctors.append(ctor)
             out = Val(var, row.output_shape, self.out_dims(t, rule, raw, row, cur, init_names, numeric))
             outs.append(out)
-            if t == "Parameter":
+            if takes_no_input(t):
                 cur = [out]
             else:
                 cur = [out] + cur[1:]
         row = rows[0]
+        if takes_no_input(t):
+            ins = []
         ins_code = [v.var for v in ins]
         shared = attrname(e.share.name) if e.share is not None else None
         if t in FUNCTIONAL:
@@ -653,17 +657,21 @@ class Exporter:
                  "    model = Model()",
                  "    outputs = model(*example_inputs())",
                  '"""', ""]
-        if self.uses_math or any("math." in c for c in self.class_code):
+        if self.uses_math or any("math." in c for c in self.class_code) or "ShiftedWindowAttentionV2" in self.helpers:
             lines.append("import math")
             lines.append("")
         lines.append("import torch")
         lines.append("from torch import nn")
         if "F.scaled_dot_product_attention" in "\n".join(self.class_code) + model.render() or self.helpers & {
-                "GroupedQueryAttention"}:
+                "GroupedQueryAttention", "ShiftedWindowAttention", "ShiftedWindowAttentionV2"}:
             lines.append("from torch.nn import functional as F")
         lines.append("")
-        for h in ("causal_mask", "RotaryEmbedding", "GroupedQueryAttention", "RotaryTables"):
-            if h in self.helpers or (h == "RotaryEmbedding" and "GroupedQueryAttention" in self.helpers):
+        needs = {"RotaryEmbedding": {"GroupedQueryAttention"}, "relative_position_index": {
+            "RelativePositionBias", "ShiftedWindowAttention", "ShiftedWindowAttentionV2"},
+            "ShiftedWindowAttention": {"ShiftedWindowAttentionV2"}}
+        for h in ("causal_mask", "RotaryEmbedding", "GroupedQueryAttention", "relative_position_index",
+                  "RelativePositionBias", "ShiftedWindowAttention", "ShiftedWindowAttentionV2", "RotaryTables"):
+            if h in self.helpers or self.helpers & needs.get(h, set()):
                 lines.append("")
                 lines.append(HELPERS[h].strip("\n"))
                 lines.append("")
@@ -829,6 +837,117 @@ class GroupedQueryAttention(nn.Module):
         out = F.scaled_dot_product_attention(q, k, v, is_causal=self.is_causal)
         out = self.o_proj(out.transpose(1, 2).reshape(b, t, self.num_heads * self.head_dim))
         return out[0] if unbatched else out
+''',
+    "relative_position_index": '''
+def relative_position_index(wh, ww):
+    """For each pair of the wh * ww positions of a window, the row of the bias table of their offset."""
+    coords = torch.stack(torch.meshgrid(torch.arange(wh), torch.arange(ww), indexing="ij")).flatten(1)
+    offsets = coords[:, :, None] - coords[:, None, :]
+    return ((offsets[0] + wh - 1) * (2 * ww - 1) + offsets[1] + ww - 1).flatten()
+''',
+    "RelativePositionBias": '''
+class RelativePositionBias(nn.Module):
+    """A learned bias per head for each offset between two positions of a window, as (1, heads, N, N)."""
+
+    def __init__(self, window_size, num_heads):
+        super().__init__()
+        wh, ww = (window_size, window_size) if isinstance(window_size, int) else window_size
+        self.window_size = (wh, ww)
+        self.num_heads = num_heads
+        self.relative_position_bias_table = nn.Parameter(torch.zeros((2 * wh - 1) * (2 * ww - 1), num_heads))
+        self.register_buffer("relative_position_index", relative_position_index(wh, ww))
+
+    def forward(self):
+        n = self.window_size[0] * self.window_size[1]
+        bias = self.relative_position_bias_table[self.relative_position_index].view(n, n, -1)
+        return bias.permute(2, 0, 1).unsqueeze(0)
+''',
+    "ShiftedWindowAttention": '''
+class ShiftedWindowAttention(nn.Module):
+    """Swin's attention inside (shifted) windows of a (B, H, W, C) map, as torchvision writes it."""
+
+    def __init__(self, dim, window_size, shift_size, num_heads, qkv_bias=True, proj_bias=True,
+                 attention_dropout=0.0, dropout=0.0):
+        super().__init__()
+        pair = lambda v: (v, v) if isinstance(v, int) else tuple(v)  # noqa: E731
+        self.window_size, self.shift_size = pair(window_size), pair(shift_size)
+        self.num_heads = num_heads
+        self.attention_dropout, self.dropout = attention_dropout, dropout
+        self.qkv = nn.Linear(dim, dim * 3, bias=qkv_bias)
+        self.proj = nn.Linear(dim, dim, bias=proj_bias)
+        self.define_bias()
+        self.register_buffer("relative_position_index", relative_position_index(*self.window_size))
+
+    def define_bias(self):
+        wh, ww = self.window_size
+        self.relative_position_bias_table = nn.Parameter(torch.zeros((2 * wh - 1) * (2 * ww - 1), self.num_heads))
+
+    def qkv_bias(self):
+        return self.qkv.bias
+
+    def position_bias(self, table):
+        n = self.window_size[0] * self.window_size[1]
+        return table[self.relative_position_index].view(n, n, -1).permute(2, 0, 1).unsqueeze(0)
+
+    def scores(self, q, k):
+        return (q * (q.size(-1) ** -0.5)) @ k.transpose(-2, -1) + self.position_bias(self.relative_position_bias_table)
+
+    def forward(self, x):
+        b, h, w, c = x.shape
+        (wh, ww), (sh, sw) = self.window_size, self.shift_size
+        x = F.pad(x, (0, 0, 0, (ww - w % ww) % ww, 0, (wh - h % wh) % wh))
+        hp, wp = x.size(1), x.size(2)
+        sh, sw = (0 if wh >= hp else sh), (0 if ww >= wp else sw)
+        if sh + sw:
+            x = torch.roll(x, shifts=(-sh, -sw), dims=(1, 2))
+        windows = (hp // wh) * (wp // ww)
+        x = x.view(b, hp // wh, wh, wp // ww, ww, c).permute(0, 1, 3, 2, 4, 5).reshape(b * windows, wh * ww, c)
+        qkv = F.linear(x, self.qkv.weight, self.qkv_bias())
+        q, k, v = qkv.reshape(x.size(0), x.size(1), 3, self.num_heads, -1).permute(2, 0, 3, 1, 4)
+        attn = self.scores(q, k)
+        if sh + sw:
+            region = x.new_zeros((hp, wp))
+            count = 0
+            for top, bottom in ((0, -wh), (-wh, -sh), (-sh, None)):
+                for left, right in ((0, -ww), (-ww, -sw), (-sw, None)):
+                    region[top:bottom, left:right] = count
+                    count += 1
+            region = region.view(hp // wh, wh, wp // ww, ww).permute(0, 2, 1, 3).reshape(windows, wh * ww)
+            mask = (region.unsqueeze(1) - region.unsqueeze(2)) != 0
+            attn = attn.view(b, windows, self.num_heads, wh * ww, wh * ww)
+            attn = attn.masked_fill(mask.unsqueeze(1), -100.0).view(-1, self.num_heads, wh * ww, wh * ww)
+        attn = F.dropout(attn.softmax(dim=-1), p=self.attention_dropout, training=self.training)
+        x = self.proj((attn @ v).transpose(1, 2).reshape(x.size(0), x.size(1), c))
+        x = F.dropout(x, p=self.dropout, training=self.training)
+        x = x.view(b, hp // wh, wp // ww, wh, ww, c).permute(0, 1, 3, 2, 4, 5).reshape(b, hp, wp, c)
+        if sh + sw:
+            x = torch.roll(x, shifts=(sh, sw), dims=(1, 2))
+        return x[:, :h, :w, :].contiguous()
+''',
+    "ShiftedWindowAttentionV2": '''
+class ShiftedWindowAttentionV2(ShiftedWindowAttention):
+    """Swin v2's window attention: cosine scores scaled per head, and a position bias computed by an MLP."""
+
+    def define_bias(self):
+        wh, ww = self.window_size
+        self.logit_scale = nn.Parameter(torch.log(10 * torch.ones((self.num_heads, 1, 1))))
+        self.cpb_mlp = nn.Sequential(nn.Linear(2, 512), nn.ReLU(inplace=True),
+                                     nn.Linear(512, self.num_heads, bias=False))
+        dh = torch.arange(1 - wh, wh, dtype=torch.float32) / (wh - 1) * 8
+        dw = torch.arange(1 - ww, ww, dtype=torch.float32) / (ww - 1) * 8
+        table = torch.stack(torch.meshgrid(dh, dw, indexing="ij")).permute(1, 2, 0).unsqueeze(0)
+        self.register_buffer("relative_coords_table", torch.sign(table) * torch.log2(table.abs() + 1.0) / 3.0)
+
+    def scores(self, q, k):
+        attn = F.normalize(q, dim=-1) @ F.normalize(k, dim=-1).transpose(-2, -1)
+        attn = attn * torch.clamp(self.logit_scale, max=math.log(100.0)).exp()
+        table = self.cpb_mlp(self.relative_coords_table).view(-1, self.num_heads)
+        return attn + 16 * torch.sigmoid(self.position_bias(table))
+
+    def qkv_bias(self):
+        """The bias of q, k, v with the k third zeroed."""
+        bias, c = self.qkv.bias, self.qkv.in_features
+        return None if bias is None else torch.cat([bias[:c], torch.zeros_like(bias[c:2 * c]), bias[2 * c:]])
 ''',
 }
 

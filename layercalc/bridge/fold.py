@@ -23,6 +23,8 @@ from __future__ import annotations
 import json
 import re
 
+from ..layers.registry import takes_no_input
+
 CONTAINERS = {"Sequential", "ModuleList", "ModuleDict"}
 
 
@@ -224,7 +226,7 @@ class Folder:
                     item.entry = e
                 ins = sub.inputs
                 out = sub.output
-            if e.get("type") != "Parameter" and list(ins) != [prev]:
+            if not takes_no_input(e.get("type")) and list(ins) != [prev]:
                 e["from"] = [local.get(s, str(s)) for s in ins]
             local[out] = item.name
             entries.append(e)

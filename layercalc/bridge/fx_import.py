@@ -201,14 +201,27 @@ def module_type(m: nn.Module) -> str | None:
         return row[1]
     if cls.__name__ == "StochasticDepth":  # torchvision.ops: identity in eval mode, kept as the layer it is
         return "Dropout"
-    if cls.__name__ in EXPORTED and all(hasattr(m, a) for a in EXPORTED[cls.__name__]):
+    if cls.__name__ in EXPORTED and all(_has(m, a) for a in EXPORTED[cls.__name__]):
         return cls.__name__
     return None
 
 
+def _has(m: nn.Module, name: str) -> bool:
+    """Whether a module has an attribute, read without ``Module.__getattr__`` (which torch.fx patches
+    while tracing to record every parameter it is asked for)."""
+    return name in m.__dict__ or name in m._parameters or name in m._buffers or name in m._modules
+
+
+_WINDOWED = ("qkv", "proj", "window_size", "shift_size", "num_heads", "attention_dropout", "dropout",
+             "relative_position_index")
+
 # the classes `layercalc export` writes for the types torch.nn lacks, recognized by name and attributes
 EXPORTED = {"GroupedQueryAttention": ("q_proj", "k_proj", "num_kv_heads", "head_dim", "is_causal", "rotary"),
-            "RotaryEmbedding": ("rotary_dim", "base")}
+            "RotaryEmbedding": ("rotary_dim", "base"),
+            "RelativePositionBias": ("relative_position_bias_table", "relative_position_index", "window_size",
+                                     "num_heads"),
+            # torchvision's Swin attention (torchvision.models.swin_transformer), and the classes export writes
+            "ShiftedWindowAttention": _WINDOWED, "ShiftedWindowAttentionV2": _WINDOWED + ("cpb_mlp", "logit_scale")}
 
 
 def _gqa(m):
@@ -218,7 +231,14 @@ def _gqa(m):
             "bias": m.q_proj.bias is not None, "is_causal": m.is_causal, "rotary": m.rotary is not None}
 
 
+def _windowed(m):
+    return {"window_size": _norm(tuple(m.window_size)), "shift_size": _norm(tuple(m.shift_size)),
+            "num_heads": m.num_heads, "qkv_bias": m.qkv.bias is not None, "proj_bias": m.proj.bias is not None,
+            "attention_dropout": m.attention_dropout, "dropout": m.dropout}
+
+
 SPECIAL["GroupedQueryAttention"] = _gqa
+SPECIAL["ShiftedWindowAttention"] = SPECIAL["ShiftedWindowAttentionV2"] = _windowed
 
 
 def is_leaf(m: nn.Module) -> bool:
@@ -437,7 +457,8 @@ class Reader(fx.Interpreter):
             return
         if (method and target in SIZE_METHODS) or not isinstance(result, (torch.Tensor, tuple, list)):
             return
-        handler = METHODS.get(target) if method else FUNCTIONS.get(key)
+        handler = METHODS.get(target) if method else FUNCTIONS.get(key) or NAMED.get(
+            (getattr(target, "__module__", None), getattr(target, "__name__", None)))
         act = (METHOD_ACTIVATIONS.get(target) if method else ACTIVATIONS.get(key))
         if handler is None and act is not None:
             handler = _activation(act)
@@ -930,6 +951,31 @@ def _layer_norm(r, args, kwargs, result):
         a["bias"] = False
     return "LayerNorm", a, [r._src(r.node.args[0])]
 
+
+def _patch_merging(r, args, kwargs, result):
+    """torchvision's ``_patch_merging_pad`` (Swin): a zero pad of H and W to even sizes, the four interleaved
+    quarters x[..., a::2, b::2, :], concatenated on the channels. Written as the Slice and Concat layers it is."""
+    x = args[0]
+    rank = x.dim()
+    src = r._src(r.node.args[0])
+    h, w = x.shape[-3], x.shape[-2]
+    if h % 2 or w % 2:
+        pad = r._add(r._op_name("ZeroPad3d"), "ZeroPad3d", {"padding": [0, 0, 0, w % 2, 0, h % 2]}, [src])
+        src = Src(pad.name)
+    rows = {}
+    for a in (0, 1):
+        rows[a] = Src(r._add(r._op_name("Slice"), "Slice", {"dim": rank - 3, **({"start": a} if a else {}),
+                                                             "step": 2}, [src]).name)
+    quarters = []
+    for a, b in ((0, 0), (1, 0), (0, 1), (1, 1)):  # torchvision's order: x0, x1, x2, x3
+        cut = r._add(r._op_name("Slice"), "Slice", {"dim": rank - 2, **({"start": b} if b else {}), "step": 2},
+                     [rows[a]])
+        quarters.append(Src(cut.name))
+    return "Concat", {"dim": rank - 1}, quarters
+
+
+#: functions that models define (and ``torch.fx.wrap``), by module and name: torch.fx records them as one call
+NAMED = {("torchvision.models.swin_transformer", "_patch_merging_pad"): _patch_merging}
 
 FUNCTIONS = {
     operator.add: _binary("Add"), torch.add: _binary("Add"), operator.iadd: _binary("Add"),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from math import prod
 
+from ..layers.registry import takes_no_input
 from ..spec.model import DTYPE_BYTES
 from .flow import weights_trainable
 from .saved import SAVED, VIEWS
@@ -144,7 +145,7 @@ def autocast_dtype(type: str, ins: list) -> int:
     """Bytes per element of a layer's output under torch.autocast (16-bit lowered, float32 otherwise kept)."""
     if type in LOWERED:
         return 2
-    if type in ("Embedding", "EmbeddingBag", "Parameter") or not ins:
+    if type in ("Embedding", "EmbeddingBag") or takes_no_input(type) or not ins:
         return 4  # the float32 weight itself
     if type in PROMOTE:
         return max(ins)
@@ -248,7 +249,7 @@ def analyze_memory(graph, report, opts: Options) -> dict:
     own_param_shapes = []
     trainable_of: dict = {}
     for i, (node, row) in enumerate(zip(nodes, rows)):
-        ins = [(s.node, s.extra) for s in node.inputs] if row.type != "Parameter" else []
+        ins = [(s.node, s.extra) for s in node.inputs] if not takes_no_input(row.type) else []
         in_sizes = [value_bytes[k] for k in ins]
         int_out = bool(ins) and row.type in PASS_DTYPE and ins[0] in int_values
         out_elem = elem[ins[0]] if int_out else autocast_dtype(row.type, [elem[k] for k in ins]) \

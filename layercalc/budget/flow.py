@@ -3,6 +3,8 @@ weights are trainable."""
 
 from __future__ import annotations
 
+from ..layers.registry import takes_no_input
+
 
 def weights_trainable(node, row, trainable: dict) -> bool:
     """Whether a layer's weights get gradients: its own flag, or for ``share``/``tie`` the owner's (one
@@ -21,7 +23,7 @@ def grad_flow(graph, report):
     out = []
     trainable = {}
     for node, row in zip(graph.nodes, report.layers):
-        ins = [(s.node, s.extra) for s in node.inputs] if row.type != "Parameter" else []
+        ins = [(s.node, s.extra) for s in node.inputs] if not takes_no_input(row.type) else []
         r_in = [req[k] for k in ins]
         w = weights_trainable(node, row, trainable)
         o = any(r_in) or w

@@ -75,5 +75,5 @@ def optimizer_bytes(name: str, shapes, state_bytes: int) -> int:
 
 
 #: Bytes of a buffer that is not floating-point, whatever the precision (BatchNorm's counter is int64).
-INT_BUFFERS = {"num_batches_tracked": 8}
+INT_BUFFERS = {"num_batches_tracked": 8, "relative_position_index": 8}
 

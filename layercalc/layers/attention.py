@@ -1,7 +1,8 @@
 """Layer rules of the attention family: ``MultiheadAttention``,
 ``ScaledDotProductAttention``, ``TransformerEncoderLayer``,
 ``TransformerDecoderLayer``, and the layercalc extensions
-``GroupedQueryAttention`` and ``RotaryEmbedding`` for Llama-style decoders.
+``GroupedQueryAttention`` and ``RotaryEmbedding`` for Llama-style decoders
+and ``RelativePositionBias`` for windowed vision attention (Swin, MaxViT).
 
 Counting conventions shared by every type here:
 
@@ -528,3 +529,201 @@ class GroupedQueryAttention(Rule):
         cost.flops += flops
         cost.add(_linear(rows, heads * hd, e, a.bias), "o_proj")
         return Out(x.shape, params=cost.params, macs=cost.macs, flops=cost.flops)
+
+
+# --- layercalc extensions for windowed vision attention ---------------------------------------------------
+
+
+def relative_position_sizes(window: tuple[int, int]) -> tuple[int, int]:
+    """(rows of the bias table, N) for a Wh x Ww window: (2Wh - 1)(2Ww - 1) relative offsets, N = Wh * Ww."""
+    wh, ww = window
+    return (2 * wh - 1) * (2 * ww - 1), wh * ww
+
+
+@register
+class RelativePositionBias(Rule):
+    """A learned relative position bias for attention inside a Wh x Ww window (Swin, MaxViT). A layercalc extension.
+
+    A table holds one learned value per head for each of the (2Wh - 1)(2Ww - 1)
+    relative offsets between two positions of a window; an index buffer gives,
+    for every pair (i, j) of the N = Wh * Ww positions, the row of their
+    offset, (hi - hj + Wh - 1) * (2Ww - 1) + (wi - wj + Ww - 1). The layer
+    gathers the table by the index: bias[0, h, i, j] = table[index[i, j], h],
+    as torchvision's Swin (``_get_relative_position_bias``) and MaxViT
+    (``get_relative_positional_bias``) compute it, to be added to the
+    attention scores.
+    It takes no input and ignores ``from``, as ``Parameter`` does.
+    Args: window_size (Wh, Ww; one int for a square window), num_heads.
+    Output shape: (1, num_heads, N, N), float32.
+    Params: relative_position_bias_table ((2Wh - 1)(2Ww - 1), num_heads).
+    Buffers: relative_position_index (N * N,), int64 (MaxViT registers it as
+    (N, N): the same N * N elements).
+    MACs: 0 (a gather). FLOPs: 0.
+    Example: window_size 7, num_heads 3 (swin_t's first stage): 13 * 13 * 3 =
+    507 params, 49 * 49 = 2,401 buffer elements, output (1, 3, 49, 49).
+    """
+
+    family = "attention"
+    n_inputs = (0, 0)
+    input_names = ()
+    args = (
+        Arg("window_size", "ints", n=2, min=1, doc="window height and width (one int: a square window)"),
+        Arg("num_heads", "int", min=1, doc="heads: one column of the table each"),
+    )
+    macs = "0"
+    flops = "0"
+
+    def forward(self, a, xs):
+        window = tuple(a.window_size)
+        if len(window) != 2:
+            raise LayerError(f"window_size has {len(window)} values; a window has a height and a width",
+                             "write window_size as one int or as [height, width]", arg="window_size", code="S006")
+        rows, n = relative_position_sizes(window)
+        return Out((1, a.num_heads, n, n), dtype="float32",
+                   params={"relative_position_bias_table": (rows, a.num_heads)},
+                   buffers={"relative_position_index": (n * n,)})
+
+
+def _window_attention_args(v2: bool) -> tuple:
+    return (
+        Arg("dim", "int", None, min=1, infer=True, doc="channels C (inferred from the input's last dimension)"),
+        Arg("window_size", "ints", n=2, min=1, doc="window height and width (one int: a square window)"),
+        Arg("shift_size", "ints", n=2, min=0, doc="cyclic shift of the windows along H and W (0: none)"),
+        Arg("num_heads", "int", min=1, doc="heads; must divide dim"),
+        Arg("qkv_bias", "bool", True, doc="bias of the q, k, v projection" + (" (its k third is zeroed in forward)"
+                                                                            if v2 else "")),
+        Arg("proj_bias", "bool", True, doc="bias of the output projection"),
+        Arg("attention_dropout", "float", 0.0, min=0, doc="dropout on the attention weights (training only)"),
+        Arg("dropout", "float", 0.0, min=0, doc="dropout on the output (training only)"),
+    )
+
+
+#: the hidden size of Swin v2's continuous position bias MLP (torchvision's ShiftedWindowAttentionV2)
+CPB_HIDDEN = 512
+
+
+def window_attention(layer: str, a, xs, v2: bool) -> Out:
+    """The rule of ShiftedWindowAttention (v1) and ShiftedWindowAttentionV2: see their docstrings."""
+    x = xs[0]
+    need_rank(x, (4,), layer, "(B, H, W, C)")
+    b, h, w, c = x.shape
+    c = infer(a, "dim", c, "last dimension")
+    _divisible(c, a.num_heads, "dim", "num_heads")
+    for name in ("window_size", "shift_size"):
+        if len(tuple(getattr(a, name))) != 2:
+            raise LayerError(f"{name} has {len(tuple(getattr(a, name)))} values; it takes one per axis, H and W",
+                             f"write {name} as one int or as [height, width]", arg=name, code="S006")
+    for name in ("attention_dropout", "dropout"):
+        if getattr(a, name) > 1:
+            raise LayerError(f"{name}={getattr(a, name):g} is not a probability", f"use a {name} between 0 and 1",
+                             arg=name, code="S006")
+    (wh, ww), (sh, sw), heads = tuple(a.window_size), tuple(a.shift_size), a.num_heads
+    ph, pw = -(-h // wh) * wh, -(-w // ww) * ww  # padded to whole windows
+    shifted = (sh if wh < ph else 0) + (sw if ww < pw else 0) > 0  # no shift where one window covers the axis
+    windows = b * (ph // wh) * (pw // ww)
+    n = wh * ww
+    rows = windows * n
+    cost = _Cost()
+    cost.add(_linear(rows, c, 3 * c, a.qkv_bias), "qkv")
+    macs, _ = attention_core(windows * heads, n, n, c // heads, c // heads)
+    scores = windows * heads * n * n
+    cost.macs += macs
+    cost.flops += 2 * macs + scores * (1 + (1 if shifted else 0) + costs.ELEMENTWISE["Softmax"])  # bias, mask
+    bias = apply_rule("RelativePositionBias", [], window_size=(wh, ww), num_heads=heads)
+    buffers = dict(bias.buffers)
+    if v2:
+        cost.flops += 2 * rows * c * 3 + scores  # normalize q and k (square, sum, divide); times the logit scale
+        table_rows, _ = relative_position_sizes((wh, ww))
+        cost.params["logit_scale"] = (heads, 1, 1)
+        hidden = cost.add(_linear(table_rows, 2, CPB_HIDDEN, True), "cpb_mlp.0")
+        cost.add(apply_rule("ReLU", [T(hidden.shape)]))
+        cost.add(_linear(table_rows, CPB_HIDDEN, heads, False), "cpb_mlp.2")
+        cost.add(apply_rule("Sigmoid", [T(bias.shape)]))
+        cost.flops += numel(bias.shape)  # 16 * sigmoid(bias)
+        buffers["relative_coords_table"] = (1, 2 * wh - 1, 2 * ww - 1, 2)
+    else:
+        cost.add(bias)
+        cost.flops += rows * c  # q * head_dim ** -0.5
+    cost.add(_linear(rows, c, c, a.proj_bias), "proj")
+    return Out(x.shape, params=cost.params, buffers=buffers, macs=cost.macs, flops=cost.flops)
+
+
+@register
+class ShiftedWindowAttention(Rule):
+    """Swin's (shifted) window attention, as torchvision's ``ShiftedWindowAttention``. A layercalc extension.
+
+    The (B, H, W, C) input is padded with zeros at the bottom and right to
+    whole Wh x Ww windows (Hp x Wp), rolled by -shift_size along H and W, and
+    cut into T = B * (Hp / Wh) * (Wp / Ww) windows of N = Wh * Ww tokens; in
+    each window, multi-head self-attention with a RelativePositionBias added
+    to the scores (and, when shifted, a mask of -100 between tokens that come
+    from different regions of the rolled map), then the projection; the
+    windows are put back, rolled back and cropped to H x W. As torchvision
+    does, an axis whose window covers the padded size is not shifted.
+    Args: dim C (inferred), window_size (Wh, Ww), shift_size (sh, sw), num_heads
+    (must divide C: G004), qkv_bias (true), proj_bias (true),
+    attention_dropout (0.0), dropout (0.0).
+    Input shape: (B, H, W, C). Output shape: the same.
+    Params: qkv.weight (3C, C), qkv.bias (3C) when qkv_bias, proj.weight (C,
+    C), proj.bias (C) when proj_bias, relative_position_bias_table ((2Wh -
+    1)(2Ww - 1), num_heads). Buffers: relative_position_index (N * N).
+    MACs: T*N*C*3C [qkv] + 2 * T*N*N*C [Q·Kᵀ and A·V, per head N*N*C/heads]
+    + T*N*C*C [proj]: padded tokens are computed, the mask halves nothing.
+    FLOPs: 2 * MACs + the projections' bias adds (T*N*3C, T*N*C) + T*N*C
+    [q times head_dim^-0.5] + per score element (T*heads*N*N): 1 [bias add] +
+    1 [mask add, when shifted] + Softmax (5). Padding, rolls and the gather
+    cost nothing.
+    Example: swin_t's first block, (1, 56, 56, 96), window 7, 3 heads: T = 64,
+    N = 49; MACs 64*49*96*288 + 2*64*49*49*96 + 64*49*96*96 = 145,108,992.
+    """
+
+    family = "attention"
+    args = _window_attention_args(False)
+    macs = "T*N*C*3C + 2*T*N*N*C + T*N*C*C"
+    flops = "2 * MACs + bias adds + T*N*C + T*heads*N*N * (1 + 1 if shifted + softmax)"
+
+    def forward(self, a, xs):
+        return window_attention("ShiftedWindowAttention", a, xs, v2=False)
+
+
+@register
+class ShiftedWindowAttentionV2(Rule):
+    """Swin v2's (shifted) window attention, as torchvision's ``ShiftedWindowAttentionV2``. A layercalc extension.
+
+    As ShiftedWindowAttention (padding, shift, windows, mask), with scaled
+    cosine attention: scores = normalize(q) · normalize(k) * exp(min(logit_scale,
+    log 100)) per head, and a continuous position bias: an MLP (cpb_mlp:
+    Linear(2, 512), ReLU, Linear(512, num_heads, no bias)) maps the
+    relative_coords_table buffer, the log-spaced coordinates of the
+    (2Wh - 1)(2Ww - 1) offsets, to a table that relative_position_index
+    gathers into (1, heads, N, N), and 16 * sigmoid of it is added. The k third
+    of the qkv bias is zeroed in forward (it still counts as parameters).
+    Args: as ShiftedWindowAttention: dim C (inferred), window_size,
+    shift_size, num_heads (must divide C: G004), qkv_bias (true), proj_bias
+    (true), attention_dropout (0.0), dropout (0.0).
+    Input shape: (B, H, W, C). Output shape: the same.
+    Params: qkv.weight (3C, C), qkv.bias (3C) when qkv_bias, proj.weight (C,
+    C), proj.bias (C) when proj_bias, logit_scale (num_heads, 1, 1),
+    cpb_mlp.0.weight (512, 2), cpb_mlp.0.bias (512), cpb_mlp.2.weight
+    (num_heads, 512). Buffers: relative_coords_table (1, 2Wh - 1, 2Ww - 1, 2),
+    relative_position_index (N * N).
+    MACs: ShiftedWindowAttention's + M*2*512 + M*512*num_heads [cpb_mlp on
+    the M = (2Wh - 1)(2Ww - 1) offsets, once per call].
+    FLOPs: 2 * MACs + bias adds (qkv, proj, M*512 of cpb_mlp.0) + ReLU
+    (M*512) + 5 per bias element (heads*N*N: Sigmoid 4, times 16) + 3 per
+    element of q and k (normalize: square and sum 2, divide 1; the norm's
+    square root is once per row) + per score element: 1 [logit scale] + 1 [bias
+    add] + 1 [mask add, when shifted] + Softmax (5).
+    Example: swin_v2_t's first block, (1, 64, 64, 96), window 8, 3 heads: T =
+    64, N = 64, M = 225; MACs 64*64*96*288 + 2*64*64*64*96 + 64*64*96*96 +
+    225*2*512 + 225*512*3 = 201,902,592.
+    """
+
+    family = "attention"
+    args = _window_attention_args(True)
+    macs = "T*N*C*3C + 2*T*N*N*C + T*N*C*C + M*512*(2 + heads)"
+    flops = ("2 * MACs + bias adds + 6*T*N*C + M*512 + 5*heads*N*N "
+             "+ T*heads*N*N * (1 + 1 + 1 if shifted + softmax)")
+
+    def forward(self, a, xs):
+        return window_attention("ShiftedWindowAttentionV2", a, xs, v2=True)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 
-from .activation import ELEMENTWISE, softmax_row
+from .activation import ELEMENTWISE, sigmoid, softmax_row
 from .linear import affine_rows, linear
 from .norm import layer_norm
 from .ops import Ops
@@ -279,6 +279,160 @@ def grouped_query_attention(ctx, x: Tensor) -> Tensor:
     return y.reshape(x.shape)
 
 
+# --- windowed vision attention -------------------------------------------------------------------------
+
+
+def window_offsets(wh: int, ww: int) -> list[int]:
+    """For every pair (i, j) of the wh * ww positions of a window (row-major), the row of the bias table
+    that holds their offset: (hi - hj + wh - 1) * (2 ww - 1) + (wi - wj + ww - 1)."""
+    cells = [(h, w) for h in range(wh) for w in range(ww)]
+    return [(hi - hj + wh - 1) * (2 * ww - 1) + (wi - wj + ww - 1) for hi, wi in cells for hj, wj in cells]
+
+
+def relative_position_bias(ctx) -> Tensor:
+    """bias[0, h, i, j] = table[index[i * N + j], h]: a gather, nothing computed."""
+    wh, ww = ctx.window_size
+    heads = ctx.num_heads
+    n = wh * ww
+    table = ctx.param("relative_position_bias_table", ((2 * wh - 1) * (2 * ww - 1), heads))
+    index = ctx.buffer("relative_position_index", (n * n,), value=0, dtype="int64")
+    index.data[:] = window_offsets(wh, ww)
+    data = [table.data[index.data[i * n + j] * heads + h] for h in range(heads) for i in range(n) for j in range(n)]
+    return Tensor((1, heads, n, n), data)
+
+
+def _regions(size: int, window: int, shift: int) -> list[list[int]]:
+    """The slices of one axis that torchvision's shifted window mask numbers, as the positions they set
+    (``mask[a:b] = id``, later slices overwriting earlier ones; with a shift of 0 the last slice is the
+    whole axis)."""
+    axis = list(range(size))
+    return [axis[a:b] for a, b in ((0, -window), (-window, -shift), (-shift, None))]
+
+
+def swin_coords_table(wh: int, ww: int) -> Tensor:
+    """Swin v2's relative_coords_table: the offsets (dh, dw) of a window, scaled to [-8, 8] and log-spaced,
+    sign(x) * log2(|x| + 1) / 3, of shape (1, 2wh - 1, 2ww - 1, 2)."""
+    def scaled(d: int, w: int) -> float:
+        v = d / (w - 1) * 8 if w > 1 else math.nan  # torch's 0 / 0
+        return math.copysign(1.0, v) * math.log2(abs(v) + 1.0) / 3.0 if v else (v if v != v else 0.0)
+    data = [scaled(d, w) for dh in range(1 - wh, wh) for dw in range(1 - ww, ww) for d, w in ((dh, wh), (dw, ww))]
+    return Tensor((1, 2 * wh - 1, 2 * ww - 1, 2), data)
+
+
+def normalize(o: Ops, vec: list) -> list:
+    """F.normalize: vec / max(||vec||, 1e-12); squares and their sum counted, the root and the clamp are once
+    per vector."""
+    norm = max(math.sqrt(o.sum(o.square(e) for e in vec)), 1e-12)
+    return [o.div(e, norm) for e in vec]
+
+
+def shifted_window_attention(ctx, x: Tensor, v2: bool = False) -> Tensor:
+    """Swin's window attention on (B, H, W, C), written per token rather than with pad/roll/view.
+
+    The map is padded to whole windows (Hp, Wp); after the roll by -shift, the token at (r, c) of the rolled
+    map is the token at ((r + sh) % Hp, (c + sw) % Wp) of the padded one (zeros beyond H, W). Window (i, j)
+    holds the rolled positions (i*wh + p, j*ww + q), p < wh, q < ww, row-major. Per window and head:
+    scores = q·k * head_dim^-0.5 (v1; the scale multiplies q) or normalize(q)·normalize(k) * exp(min(
+    logit_scale, log 100)) (v2), + the relative position bias (v2: 16 * sigmoid of the cpb_mlp table
+    gathered), + -100 between tokens of different mask regions when shifted, softmax, times v. The
+    projection's output goes back to the position it came from, and H x W is kept.
+    """
+    o = Ops(ctx)
+    b, h, w, c = x.shape
+    wh, ww = ctx.window_size
+    sh, sw = ctx.shift_size
+    heads = ctx.num_heads
+    hd = c // heads
+    hp, wp = -(-h // wh) * wh, -(-w // ww) * ww
+    if wh >= hp:
+        sh = 0
+    if ww >= wp:
+        sw = 0
+    n = wh * ww
+    weight = ctx.param("qkv.weight", (3 * c, c))
+    bias = ctx.param("qkv.bias", (3 * c,), fan_in=c) if ctx.qkv_bias else None
+    if bias is not None and v2:  # v2 zeroes the k third of the bias in forward
+        bias = Tensor(bias.shape, bias.data[:c] + [0.0] * c + bias.data[2 * c:])
+    index = ctx.buffer("relative_position_index", (n * n,), value=0, dtype="int64")
+    index.data[:] = window_offsets(wh, ww)
+    if v2:
+        scale = ctx.param("logit_scale", (heads, 1, 1))
+        scales = [math.exp(min(v, math.log(100.0))) for v in scale.data]  # once per head: not counted
+        coords = ctx.buffer("relative_coords_table", (1, 2 * wh - 1, 2 * ww - 1, 2), value=0.0)
+        coords.data[:] = swin_coords_table(wh, ww).data
+        hidden = ctx.call(linear, "cpb_mlp.0", {"out_features": 512, "bias": True}, coords)
+        hidden = Tensor(hidden.shape, [ELEMENTWISE["ReLU"](o, v, {}) for v in hidden.data])
+        table = ctx.call(linear, "cpb_mlp.2", {"out_features": heads, "bias": False}, hidden)
+        gathered = [table.data[index.data[i] * heads + k] for k in range(heads) for i in range(n * n)]
+        rel = [o.mul(16.0, sigmoid(o, v)) for v in gathered]
+    else:
+        table = ctx.param("relative_position_bias_table", ((2 * wh - 1) * (2 * ww - 1), heads))
+        rel = [table.data[index.data[i] * heads + k] for k in range(heads) for i in range(n * n)]
+    region = [[0] * wp for _ in range(hp)]
+    count = 0
+    for rows in _regions(hp, wh, sh):
+        for cols in _regions(wp, ww, sw):
+            for r in rows:
+                for col in cols:
+                    region[r][col] = count
+            count += 1
+    shifted = sh + sw > 0
+    windows = []  # per window: the padded positions (r, c) of its tokens, and their mask regions
+    for n_b in range(b):
+        for i in range(hp // wh):
+            for j in range(wp // ww):
+                cells = [(i * wh + p, j * ww + q) for p in range(wh) for q in range(ww)]
+                windows.append((n_b, [((r + sh) % hp, (col + sw) % wp) for r, col in cells],
+                                [region[r][col] for r, col in cells]))
+    zero = [0.0] * c
+    tokens = [x.data[((n_b * h + r) * w + col) * c:((n_b * h + r) * w + col + 1) * c] if r < h and col < w else zero
+              for n_b, cells, _ in windows for r, col in cells]
+    qkv = affine_rows(ctx, tokens, weight, bias)
+    attended = []
+    for k_win, (_, _, regions) in enumerate(windows):
+        rows = qkv[k_win * n:(k_win + 1) * n]
+        out = [[] for _ in range(n)]
+        for head in range(heads):
+            q = [r[head * hd:(head + 1) * hd] for r in rows]
+            k = [r[c + head * hd:c + (head + 1) * hd] for r in rows]
+            v = [r[2 * c + head * hd:2 * c + (head + 1) * hd] for r in rows]
+            if v2:
+                q, k = [normalize(o, vec) for vec in q], [normalize(o, vec) for vec in k]
+            else:
+                q = [[o.mul(e, hd ** -0.5) for e in vec] for vec in q]
+            for i in range(n):
+                scores = []
+                for j in range(n):
+                    s = sum(a * bb for a, bb in zip(q[i], k[j]))
+                    ctx.macs += hd
+                    if v2:
+                        s = o.mul(s, scales[head])
+                    s = o.add(s, rel[(head * n + i) * n + j])
+                    if shifted:
+                        s = o.add(s, 0.0 if regions[i] == regions[j] else -100.0)
+                    scores.append(s)
+                a = softmax_row(o, scores)
+                for e in range(hd):
+                    out[i].append(sum(a[j] * v[j][e] for j in range(n)))
+                    ctx.macs += n
+        attended += out
+    proj_w = ctx.param("proj.weight", (c, c))
+    proj_b = ctx.param("proj.bias", (c,), fan_in=c) if ctx.proj_bias else None
+    projected = affine_rows(ctx, attended, proj_w, proj_b)
+    y = [0.0] * x.numel
+    for k_win, (n_b, cells, _) in enumerate(windows):
+        for t, (r, col) in enumerate(cells):
+            if r < h and col < w:
+                start = ((n_b * h + r) * w + col) * c
+                y[start:start + c] = projected[k_win * n + t]
+    return Tensor(x.shape, y)
+
+
+def shifted_window_attention_v2(ctx, x: Tensor) -> Tensor:
+    return shifted_window_attention(ctx, x, v2=True)
+
+
 KERNELS = {"MultiheadAttention": mha, "ScaledDotProductAttention": sdpa, "TransformerEncoderLayer": encoder_layer,
            "TransformerDecoderLayer": decoder_layer, "RotaryEmbedding": rotary_embedding,
-           "GroupedQueryAttention": grouped_query_attention}
+           "GroupedQueryAttention": grouped_query_attention, "RelativePositionBias": relative_position_bias,
+           "ShiftedWindowAttention": shifted_window_attention, "ShiftedWindowAttentionV2": shifted_window_attention_v2}

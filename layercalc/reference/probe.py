@@ -361,6 +361,33 @@ def rotary_probe(given, args, shapes):
     return given, [tuple(small(d) for d in x[:-1]) + (last,)]
 
 
+def relative_position_bias_probe(given, args, shapes):
+    """A window of at most 3 x 3 (or 4 x 4, keeping parity) and at most 2 heads: the same gather."""
+    given["window_size"] = [small(w) for w in tuple_of(args["window_size"], 2)]
+    given["num_heads"] = small(args["num_heads"], 1)
+    return given, []
+
+
+def window_attention_probe(given, args, shapes):
+    """Windows of at most 3 x 3 and at most two of them per axis, with what gives the layer its structure
+    kept per axis: whether the size is padded (a partial last window), whether one window covers it (no
+    shift then), whether it is shifted; at most 2 heads of 2 features (or 3 x 1)."""
+    (x,) = shapes
+    drop(given, "dim")
+    heads = small(args["num_heads"], 2)
+    given["num_heads"] = heads
+    window, shift, size = [], [], []
+    for s, w, d in zip(tuple_of(args["shift_size"], 2), tuple_of(args["window_size"], 2), x[1:3]):
+        w2 = min(w, 3)
+        windows, rest = -(-d // w), d % w
+        part = min(rest, w2 - 1) if rest else 0
+        size.append((min(windows, 2) - (1 if part else 0)) * w2 + part)
+        window.append(w2)
+        shift.append(0 if s == 0 else min(s, w2 - 1) or 1)
+    given["window_size"], given["shift_size"] = window, shift
+    return given, [(small(x[0], 1), size[0], size[1], heads * 2)]
+
+
 # --- structure -----------------------------------------------------------------------------------
 
 
@@ -492,6 +519,8 @@ PROBES = {
     "MultiheadAttention": mha_probe, "TransformerEncoderLayer": transformer_probe,
     "TransformerDecoderLayer": transformer_probe, "ScaledDotProductAttention": sdpa_probe,
     "GroupedQueryAttention": gqa_probe, "RotaryEmbedding": rotary_probe,
+    "RelativePositionBias": relative_position_bias_probe,
+    "ShiftedWindowAttention": window_attention_probe, "ShiftedWindowAttentionV2": window_attention_probe,
     "Reshape": reshape_probe, "Unflatten": unflatten_probe, "Expand": expand_probe, "Select": select_probe,
     "Slice": slice_probe, "Concat": concat_probe, "Parameter": parameter_probe, "Upsample": upsample_probe,
     **{f"{kind}Pad{r}d": pad_probe(r) for r in (1, 2, 3)

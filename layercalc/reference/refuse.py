@@ -184,6 +184,20 @@ def attention(t: str, a: dict, shapes: list) -> str | None:
         rot = a["rotary_dim"] if a["rotary_dim"] is not None else shapes[0][-1]
         if rot % 2 or rot > shapes[0][-1] or rot < 2:
             return f"rotary_dim={rot} must be even, at least 2 and at most the last dimension {shapes[0][-1]}"
+    if t == "RelativePositionBias":
+        return _positive(a, "window_size", "num_heads")
+    if t.startswith("ShiftedWindowAttention"):
+        x = shapes[0]
+        if len(x) != 4:
+            return f"expected a 4-D input (B, H, W, C), got {len(x)}-D"
+        why = (_given_matches(a, "dim", x[-1], "last dimension") or _positive(a, "window_size", "num_heads")
+               or _probability(a, "attention_dropout") or _probability(a, "dropout"))
+        if why:
+            return why
+        if any(s < 0 for s in a["shift_size"]):
+            return f"shift_size must not be negative, got {a['shift_size']}"
+        if x[-1] % a["num_heads"]:
+            return f"the channels {x[-1]} cannot be reshaped into {a['num_heads']} heads"
     if t == "ScaledDotProductAttention":
         if _probability(a, "dropout_p"):
             return _probability(a, "dropout_p")
@@ -250,7 +264,8 @@ CHECKS = {
     **{t: norm for t in ("BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "InstanceNorm1d", "InstanceNorm2d",
                          "InstanceNorm3d", "GroupNorm", "LayerNorm", "RMSNorm", "LocalResponseNorm")},
     **{t: attention for t in ("MultiheadAttention", "TransformerEncoderLayer", "TransformerDecoderLayer",
-                              "GroupedQueryAttention", "RotaryEmbedding", "ScaledDotProductAttention")},
+                              "GroupedQueryAttention", "RotaryEmbedding", "ScaledDotProductAttention",
+                              "RelativePositionBias", "ShiftedWindowAttention", "ShiftedWindowAttentionV2")},
     **{t: structure for t in ("PixelShuffle", "PixelUnshuffle", "ChannelShuffle", "Upsample", "Add", "Sub", "Mul",
                               "Div", "Slice", "Parameter")},
 }

@@ -166,6 +166,15 @@ SIGNATURES: dict[str, tuple] = {
                               ("num_kv_heads", None, "int"), ("head_dim", None, "int"), ("bias", False, "bool"),
                               ("is_causal", False, "bool"), ("rotary", False, "bool")),
     "RotaryEmbedding": (("rotary_dim", None, "int"),),
+    # the relative position bias of windowed attention (torchvision's Swin and MaxViT build it inside their
+    # attention modules from window_size and num_heads)
+    "RelativePositionBias": (("window_size", REQUIRED, ("ints", 2)), ("num_heads", REQUIRED, "int")),
+    # torchvision.models.swin_transformer.ShiftedWindowAttention(dim, window_size, shift_size, num_heads,
+    # qkv_bias=True, proj_bias=True, attention_dropout=0.0, dropout=0.0), and ShiftedWindowAttentionV2 alike
+    **{name: (("dim", INFER, "int"), ("window_size", REQUIRED, ("ints", 2)), ("shift_size", REQUIRED, ("ints", 2)),
+              ("num_heads", REQUIRED, "int"), ("qkv_bias", True, "bool"), ("proj_bias", True, "bool"),
+              ("attention_dropout", 0.0, "float"), ("dropout", 0.0, "float"))
+       for name in ("ShiftedWindowAttention", "ShiftedWindowAttentionV2")},
     # structure: nn modules
     "Flatten": (("start_dim", 1, "int"), ("end_dim", -1, "int")),
     "Unflatten": (("dim", REQUIRED, "int"), ("unflattened_size", REQUIRED, "shape")),

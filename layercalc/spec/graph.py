@@ -18,6 +18,7 @@ from collections import ChainMap
 from typing import NamedTuple
 
 from ..errors import Mark, SpecError, did_you_mean
+from ..layers.registry import takes_no_input
 from .expr import FUNCTION_NAMES
 from .model import MAX_BLOCK_DEPTH, BlockDef, Entry, Ref, Spec, eval_int, eval_value, type_name
 from .yamlload import YMap
@@ -240,7 +241,7 @@ class _Expander:
                     if share is not None:
                         node.share, node.share_mark = share.node, entry.share.mark
                     self.add(node)
-                    if cur and entry.type != "Parameter":
+                    if cur and not takes_no_input(entry.type):
                         cur = [Src(node_name)] + cur[1:]
                     else:
                         cur = [Src(node_name)]
