@@ -11,6 +11,7 @@ Optimizer state: torch.optim's state after one step(), for every ``--optimizer``
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import pytest
@@ -25,7 +26,7 @@ from tests.torch_spec import build  # noqa: E402
 
 SPECS = Path(__file__).resolve().parent.parent / "specs"
 
-#: Small sizes of every bundled spec: (dims, vars). Recurrent specs are estimates (docs/memory.md).
+#: Small sizes of every bundled spec: (dims, vars).
 SMALL = {
     "alexnet": ({"B": 2}, {"num_classes": 10}),
     "bert-base": ({"B": 2, "T": 8}, {"vocab": 50, "d": 16, "layers": 2, "heads": 2, "positions": 16}),
@@ -39,12 +40,13 @@ SMALL = {
     "resnet18": ({"B": 1}, {}),
     "resnet50": ({"B": 1}, {}),
     "vgg16": ({"B": 1}, {}),
+    "char-lstm": ({"B": 2, "T": 5}, {"hidden": 8, "embed": 6}),
+    "gru-encoder": ({"B": 2, "T": 5}, {"vocab": 40, "embed": 6, "hidden": 8}),
 }
-ESTIMATED_SPECS = {"char-lstm", "gru-encoder"}  # LSTM and GRU: an estimate, not compared
 
 
 def test_every_spec_has_a_small_size():
-    assert {p.stem for p in SPECS.glob("*.yaml")} == set(SMALL) | ESTIMATED_SPECS
+    assert {p.stem for p in SPECS.glob("*.yaml")} == set(SMALL)
 
 
 DTYPES = {"float32": (torch.float32, "fp32"), "bfloat16": (torch.bfloat16, "bf16")}
@@ -138,6 +140,20 @@ LAYERS = [(t, {}, X3) for t in ACTIVATIONS] + [
     ("TransformerEncoderLayer", {"nhead": 2, "dim_feedforward": 8, "norm_first": True, "dropout": 0.0}, [[3, 2, 4]]),
     ("TransformerEncoderLayer", {"nhead": 2, "dim_feedforward": 8, "batch_first": True, "norm_first": True,
                                  "is_causal": True}, [[1, 3, 4]]),
+    # cross-attention: query and key = value; three inputs; kdim and vdim; unbatched
+    ("MultiheadAttention", MHA, [[2, 3, 4], [2, 5, 4]]),
+    ("MultiheadAttention", {"num_heads": 2, "batch_first": False, "need_weights": True}, [[3, 2, 4], [5, 2, 4]]),
+    ("MultiheadAttention", {**MHA, "dropout": 0.5}, [[2, 3, 4], [2, 5, 6], [2, 5, 3]]),
+    ("MultiheadAttention", MHA, [[2, 3, 4], [2, 5, 4], [2, 5, 4]]), ("MultiheadAttention", MHA, [[3, 4], [5, 4]]),
+    ("MultiheadAttention", {**MHA, "add_bias_kv": True}, [[2, 3, 4], [2, 5, 4]]),
+    ("TransformerDecoderLayer", {"nhead": 2, "dim_feedforward": 8, "batch_first": True}, [[2, 3, 4], [2, 5, 4]]),
+    ("TransformerDecoderLayer", {"nhead": 2, "dim_feedforward": 8, "norm_first": True, "activation": "gelu",
+                                 "dropout": 0.0, "tgt_is_causal": True}, [[3, 2, 4], [5, 2, 4]]),
+    ("TransformerDecoderLayer", {"nhead": 1, "dim_feedforward": 6, "batch_first": True, "norm_first": True,
+                                 "dropout": 0.0, "bias": False}, [[1, 3, 4], [1, 3, 4]]),
+    ("TransformerDecoderLayer", {"nhead": 2, "dim_feedforward": 8, "dropout": 0.0}, [[3, 4], [2, 4]]),
+    ("TransformerDecoderLayer", {"nhead": 2, "dim_feedforward": 8, "activation": "gelu", "dropout": 0.2,
+                                 "batch_first": True}, [[1, 2, 4], [1, 4, 4]]),
 ]
 
 
@@ -165,13 +181,142 @@ def test_saved_activations_of_one_layer_equal_torch(layer_type, args, shapes, mo
             continue  # torch has no bfloat16 avg_pool3d on the CPU
         for kernel in KERNELS if "Attention" in layer_type else ["math"]:
             if kernel == "flash" and (args.get("dropout") or args.get("need_weights") or args.get("add_bias_kv")
-                                      or shapes[0] != shapes[-1]):
+                                      or (layer_type == "ScaledDotProductAttention" and shapes[0] != shapes[-1])):
                 continue
             per_layer, total = torch_saved(spec, None, None, dtype, kernel)
             ours = layercalc.memory(spec, precision=precision, device="cpu", attention=kernel)
             mine = {row.name: d["saved_activation_bytes"] for row, d in zip(ours.layers, ours.rows)
                     if d["saved_activation_bytes"]}
             assert (mine, ours.totals["saved_activation_bytes"]) == (per_layer, total), (precision, kernel)
+
+
+@pytest.mark.parametrize("layer_type,args", [
+    ("MultiheadAttention", {"num_heads": 2, "batch_first": True, "need_weights": False}),
+    ("MultiheadAttention", {"num_heads": 2, "batch_first": True, "need_weights": True, "dropout": 0.5}),
+    ("TransformerDecoderLayer", {"nhead": 2, "dim_feedforward": 8, "batch_first": True, "dropout": 0.0}),
+    ("TransformerDecoderLayer", {"nhead": 2, "dim_feedforward": 8, "batch_first": True, "norm_first": True}),
+])
+@pytest.mark.parametrize("trainable", [True, False])
+def test_cross_attention_on_a_model_input_equals_torch(layer_type, args, trainable):
+    """The memory is a model input (no grad): with frozen weights the key and value need no gradient, so
+    the scaled query and the dropped probabilities are not kept. Key and value given as one layer twice
+    (``from: [q, mem, mem]``) take torch's packed key/value projection."""
+    three = layer_type == "MultiheadAttention"
+    entry = {layer_type: args, "name": "L", "from": ["p", "mem", "mem"] if three else ["p", "mem"]}
+    if not trainable:
+        entry["trainable"] = False
+    spec = {"layercalc": 1, "name": "cross", "inputs": {"tgt": {"shape": [2, 3, 4]}, "mem": {"shape": [2, 5, 4]}},
+            "layers": [{"Linear": {"out_features": 4}, "name": "p", "from": "tgt"}, entry]}
+    for dtype, precision in DTYPES.values():
+        for kernel in KERNELS if not (args.get("dropout", 0.1) or args.get("need_weights")) else ["math"]:
+            per_layer, total = torch_saved(spec, None, None, dtype, kernel)
+            ours = layercalc.memory(spec, precision=precision, device="cpu", attention=kernel)
+            mine = {row.name: d["saved_activation_bytes"] for row, d in zip(ours.layers, ours.rows)
+                    if d["saved_activation_bytes"]}
+            assert (mine, ours.totals["saved_activation_bytes"]) == (per_layer, total), (precision, kernel)
+
+
+# --- recurrent layers and EmbeddingBag ----------------------------------------------------------------------
+
+
+def recurrent_cases(seed=11):
+    """Six configurations of each of RNN, GRU and LSTM that together take every value of every option
+    (num_layers 1-3, bidirectional, batch_first, bias, dropout between layers, LSTM's proj_size, RNN's
+    nonlinearity, an unbatched input); the sizes are drawn (seeded), hidden sizes on both sides of
+    oneDNN's 64-byte rows."""
+    rng = random.Random(seed)
+    cases = []
+    for kind in ("RNN", "GRU", "LSTM"):
+        for k in range(6):
+            h = rng.choice([3, 5, 17, 64])
+            args = {"hidden_size": h, "num_layers": (1, 2, 3)[k % 3], "bidirectional": k % 2 == 0,
+                    "batch_first": k in (0, 1, 4), "bias": k not in (2, 5), "dropout": 0.5 if k in (1, 5) else 0.0}
+            if kind == "LSTM" and k in (3, 4):
+                args["proj_size"] = rng.randint(1, h - 1)
+            if kind == "RNN":
+                args["nonlinearity"] = "relu" if k % 2 else "tanh"
+            t, b, i = rng.randint(1, 5), rng.randint(2, 4), rng.randint(1, 9)
+            cases.append((kind, args, [[t, i] if k == 3 else [t, b, i]]))
+    return cases
+
+
+RECURRENT = recurrent_cases() + [
+    ("RNNCell", {"hidden_size": 5}, [[3, 4]]), ("RNNCell", {"hidden_size": 3, "nonlinearity": "relu", "bias": False}, [[4]]),
+    ("GRUCell", {"hidden_size": 8}, [[2, 6]]), ("GRUCell", {"hidden_size": 3, "bias": False}, [[5]]),
+    ("LSTMCell", {"hidden_size": 5}, [[3, 4]]), ("LSTMCell", {"hidden_size": 3, "bias": False}, [[4]]),
+]
+
+
+@pytest.mark.parametrize("layer_type,args,shapes", RECURRENT, ids=[_ids(c) for c in RECURRENT])
+@pytest.mark.parametrize("mode", ["train", "frozen", "first"])
+def test_saved_activations_of_recurrent_layers_equal_torch(layer_type, args, shapes, mode):
+    """LSTM (oneDNN's kernel, or step by step with a projection), GRU and RNN (step by step) and the three
+    cells against torch's CPU kernels, in float32 and bfloat16."""
+    spec = one_layer_spec(layer_type, args, shapes, trainable=mode != "frozen", first=mode == "first")
+    for dtype, precision in DTYPES.values():
+        per_layer, total = torch_saved(spec, None, None, dtype, "math")
+        ours = layercalc.memory(spec, precision=precision, device="cpu")
+        mine = {row.name: d["saved_activation_bytes"] for row, d in zip(ours.layers, ours.rows)
+                if d["saved_activation_bytes"]}
+        assert (mine, ours.totals["saved_activation_bytes"]) == (per_layer, total), precision
+
+
+def test_recurrent_sample_covers_every_option():
+    seen = {(t, k, str(v)) for t, a, _ in RECURRENT for k, v in a.items()}
+    assert {t for t, _, _ in RECURRENT} == {"RNN", "GRU", "LSTM", "RNNCell", "GRUCell", "LSTMCell"}
+    for kind in ("RNN", "GRU", "LSTM"):
+        for k, values in (("num_layers", (1, 2, 3)), ("bidirectional", (True, False)), ("batch_first", (True, False)),
+                          ("bias", (True, False)), ("dropout", (0.0, 0.5))):
+            assert all((kind, k, str(v)) in seen for v in values), (kind, k)
+    assert any(t == "LSTM" and a.get("proj_size") for t, a, _ in RECURRENT)
+    assert {a["nonlinearity"] for t, a, _ in RECURRENT if t == "RNN"} == {"tanh", "relu"}
+    assert {len(s[0]) for t, _, s in RECURRENT if "Cell" not in t} == {2, 3}
+
+
+def test_onednn_lstm_workspace_by_hand():
+    """The workspace of oneDNN's LSTM (one layer and direction), seven parts rounded up to 4,096-byte pages."""
+    from layercalc.budget.saved import onednn_lstm_workspace
+
+    # T=4, B=2, I=3, H=5, float32: gates 4*2*32*4 = 1,024; h 4*2*16*4 = 512; states 2*5*2*16*4 = 1,280;
+    # c 2*5*2*5*4 = 400; diff states 1,280 twice; diff c 400: every part under a page, 7 pages = 28,672
+    assert onednn_lstm_workspace(4, 2, 3, 5, 4) == 28_672
+    # T=50, B=8, I=20, H=100, float32: gates 50*8*400*4 = 640,000 (157 pages); h 50*8*112*4 = 179,200 (44);
+    # states 2*51*8*112*4 = 365,568 (90); c 2*51*8*100*4 = 326,400 (80); diff states 90 + 90; diff c 80:
+    # 631 pages = 2,584,576
+    assert onednn_lstm_workspace(50, 8, 20, 100, 4) == 2_584_576
+    # the same in bfloat16: gates 50*8*416*2 = 332,800 (82); h 50*8*128*2 = 102,400 (25);
+    # states 2*51*8*128*2 = 208,896 (51); c 2*51*8*100*2 = 163,200 (40); diff (float32) 90 + 90 + 80:
+    # 458 pages = 1,875,968
+    assert onednn_lstm_workspace(50, 8, 20, 100, 2) == 1_875_968
+    # I=130 > H=64: rows of max(I, H) = 130 -> 144 floats; 4H = 256 is a multiple of 256 -> 272:
+    # gates 7*5*272*4 = 38,080 (10); h 7*5*64*4 = 8,960 (3); states 2*8*5*144*4 = 46,080 (12);
+    # c 2*8*5*64*4 = 20,480 (5); diff 12 + 12; diff c 5: 59 pages = 241,664
+    assert onednn_lstm_workspace(7, 5, 130, 64, 4) == 241_664
+
+
+EMBEDDING_BAGS = [{"mode": "sum"}, {"mode": "mean"}, {"mode": "max"}, {"mode": "sum", "padding_idx": 0},
+                  {"mode": "mean", "padding_idx": 2}, {"mode": "max", "padding_idx": 0}]
+
+
+@pytest.mark.parametrize("args", EMBEDDING_BAGS, ids=lambda a: "-".join(f"{k}={v}" for k, v in a.items()))
+@pytest.mark.parametrize("index", ["int64", "int32"])
+@pytest.mark.parametrize("trainable", [True, False])
+def test_saved_activations_of_embedding_bag_equal_torch(args, index, trainable):
+    layer = {"EmbeddingBag": {"num_embeddings": 10, "embedding_dim": 4, **args}, "name": "L"}
+    if not trainable:
+        layer["trainable"] = False
+    spec = {"layercalc": 1, "name": "bags", "inputs": {"idx": {"shape": [3, 5], "dtype": index}},
+            "layers": [layer, {"Linear": {"out_features": 2}, "name": "out"}]}
+    for dtype, precision in DTYPES.values():
+        per_layer, total = torch_saved(spec, None, None, dtype, "math")
+        ours = layercalc.memory(spec, precision=precision, device="cpu")
+        mine = {row.name: d["saved_activation_bytes"] for row, d in zip(ours.layers, ours.rows)
+                if d["saved_activation_bytes"]}
+        assert (mine, ours.totals["saved_activation_bytes"]) == (per_layer, total), precision
+    if trainable and args == {"mode": "mean"} and index == "int64":
+        # 3 bags of 5 int64 indices: the indices 15*8 = 120, offsets 3*8 = 24, offset2bag (15+1)*8 = 128,
+        # bag_size 24, max_indices 24
+        assert per_layer["L"] == 320
 
 
 # --- optimizer state --------------------------------------------------------------------------------------
@@ -274,9 +419,8 @@ def torch_training_macs(model, inputs, checkpoint=False):
     return total // 2
 
 
-COST_SPECS = [name for name in SMALL if name not in ("vgg16", "alexnet", "resnet50")] + ["char-lstm", "gru-encoder"]
-COST_SMALL = {**SMALL, "char-lstm": ({"B": 2, "T": 5}, {"hidden": 8, "embed": 6}),
-              "gru-encoder": ({"B": 2, "T": 5}, {"vocab": 40, "embed": 6, "hidden": 8})}
+COST_SPECS = [name for name in SMALL if name not in ("vgg16", "alexnet", "resnet50")]
+COST_SMALL = SMALL
 
 
 @pytest.mark.parametrize("name", COST_SPECS + ["vgg16", "alexnet", "resnet50"])
@@ -321,13 +465,23 @@ def test_training_macs_with_checkpointing_equal_flop_counter(name, blocks):
 
 # --- torch.autocast ---------------------------------------------------------------------------------------
 
-AMP_SPECS = ["lenet5", "resnet-cifar", "gpt2-small", "gpt3-175b", "gpt3-175b-layer", "llama2-7b"]
+AMP_SPECS = ["lenet5", "resnet-cifar", "gpt2-small", "gpt3-175b", "gpt3-175b-layer", "llama2-7b", "bert-base",
+             "char-lstm", "gru-encoder"]
 AMP_LAYERS = [
     ("Linear", {"out_features": 5}, [[2, 3, 4]]), ("Conv2d", {"out_channels": 4, "kernel_size": 3}, X4),
     ("MultiheadAttention", MHA, [[1, 3, 4]]), ("MultiheadAttention", MHA, [[2, 3, 4]]),
     ("GroupedQueryAttention", {"num_heads": 4, "num_kv_heads": 2, "rotary": True}, [[2, 3, 8]]),
     ("LayerNorm", {"normalized_shape": 6}, X3), ("BatchNorm2d", {}, X4), ("MatMul", {}, [[2, 3, 4], [2, 4, 5]]),
     ("RMSNorm", {"normalized_shape": 6}, X3), ("Dropout", {"p": 0.5}, X3), ("GELU", {}, X3),
+    ("MultiheadAttention", {**MHA, "need_weights": True}, [[2, 3, 4], [2, 5, 4]]),
+    ("MultiheadAttention", MHA, [[2, 3, 4], [2, 5, 6], [2, 5, 3]]), ("MultiheadAttention", MHA, [[3, 4], [5, 4]]),
+    ("TransformerEncoderLayer", {"nhead": 2, "dim_feedforward": 8, "batch_first": True, "activation": "gelu"},
+     [[2, 3, 4]]),
+    ("TransformerEncoderLayer", {"nhead": 2, "dim_feedforward": 8, "norm_first": True, "dropout": 0.0}, [[3, 2, 4]]),
+    ("TransformerEncoderLayer", {"nhead": 1, "dim_feedforward": 6, "norm_first": True, "bias": False}, [[3, 4]]),
+    ("TransformerDecoderLayer", {"nhead": 2, "dim_feedforward": 8, "batch_first": True}, [[2, 3, 4], [2, 5, 4]]),
+    ("TransformerDecoderLayer", {"nhead": 2, "dim_feedforward": 8, "norm_first": True, "activation": "gelu",
+                                 "dropout": 0.0, "tgt_is_causal": True}, [[3, 2, 4], [5, 2, 4]]),
 ]
 
 
@@ -354,8 +508,10 @@ def test_amp_bf16_equals_torch_autocast(name):
     assert _ours_amp(path, dims, vars) == torch_saved_autocast(path, dims, vars)
 
 
-@pytest.mark.parametrize("layer_type,args,shapes", AMP_LAYERS, ids=[_ids(c) for c in AMP_LAYERS])
+@pytest.mark.parametrize("layer_type,args,shapes", AMP_LAYERS + RECURRENT,
+                         ids=[_ids(c) for c in AMP_LAYERS + RECURRENT])
 @pytest.mark.parametrize("mode", ["train", "frozen", "first"])
 def test_amp_bf16_of_one_layer_equals_torch_autocast(layer_type, args, shapes, mode):
+    """After a Linear (train, frozen) the layer's input is 16-bit; first, it is the float32 model input."""
     spec = one_layer_spec(layer_type, args, shapes, trainable=mode != "frozen", first=mode == "first")
     assert _ours_amp(spec) == torch_saved_autocast(spec)

@@ -438,6 +438,28 @@ def test_shifted_window_attention_values_are_torchvisions(tv_swin, t, shape, win
     assert close(module(to_torch(xs[0])), to_torch(run.output))
 
 
+@pytest.mark.parametrize("t", ["ShiftedWindowAttention", "ShiftedWindowAttentionV2"])
+@pytest.mark.parametrize("mode", ["train", "frozen", "first"])
+def test_shifted_window_attention_training_macs_equal_flop_counter(tv_swin, t, mode):
+    """`layercalc cost`: forward and backward MACs equal FlopCounterMode over torchvision's forward and backward,
+    with the input requiring grad (after a Linear) or not (first), the layer trainable or frozen."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    shape, window, shift = [2, 5, 7, 4], [3, 2], [1, 1]
+    module = getattr(tv_swin, t)(4, window, shift, 2)
+    if mode == "frozen":
+        module.requires_grad_(False)
+    model = module if mode == "first" else torch.nn.Sequential(torch.nn.Linear(4, 4), module)
+    with FlopCounterMode(display=False) as counter:
+        model(torch.randn(*shape)).sum().backward()
+    entry = {t: {"window_size": window, "shift_size": shift, "num_heads": 2}}
+    if mode == "frozen":
+        entry["trainable"] = False
+    layers = [] if mode == "first" else [{"Linear": {"out_features": 4}, "name": "p"}]
+    spec = {"layercalc": 1, "name": "w", "inputs": {"x": shape}, "layers": layers + [entry]}
+    assert layercalc.cost(spec).totals["training_macs"] == counter.get_total_flops() // 2
+
+
 # --- errors -------------------------------------------------------------------------------------------------
 
 

@@ -13,7 +13,7 @@ from math import prod
 from ..layers.registry import takes_no_input
 from ..spec.model import DTYPE_BYTES
 from .flow import weights_trainable
-from .saved import SAVED, VIEWS
+from .saved import LOWERED, SAVED, VIEWS, autocast_copies, autocast_dtype
 from .tables import INT_BUFFERS, OPTIMIZERS, PRECISIONS, optimizer_bytes
 
 DEVICES = ("cuda", "cpu")
@@ -34,7 +34,7 @@ class Ctx:
     """What a SAVED rule sees of one layer (see saved.py)."""
 
     __slots__ = ("type", "args", "shapes", "numels", "in_storage", "out_shape", "out_numel", "out_bytes", "req", "w",
-                 "act", "stat", "mask", "sdpa", "flash", "rank_no_batch")
+                 "act", "stat", "mask", "sdpa", "flash", "rank_no_batch", "cpu", "srcs", "autocast", "in_elems")
 
     def shape(self, i):
         return self.shapes[i]
@@ -118,7 +118,7 @@ def saved_rule(row, file: str = "<spec>"):
     return rule
 
 
-def saved_where(row, req, w, flash, device="cpu", act=4) -> list:
+def saved_where(row, req, w, flash, device="cpu", act=4, row_inputs=None) -> list:
     """Where the tensors a layer saves come from ("in0"..., "out", None), as SAVED lists them."""
     c = Ctx()
     c.type, c.args, c.shapes = row.type, row.args, row.input_shapes
@@ -129,57 +129,12 @@ def saved_where(row, req, w, flash, device="cpu", act=4) -> list:
     c.req, c.w, c.act = req, w, act
     c.stat = c.mask = c.sdpa = act
     c.flash = flash
+    c.cpu = device == "cpu"
+    c.srcs = [(s.node, s.extra) for s in row_inputs] if row_inputs is not None else None
+    c.autocast = False
+    c.in_elems = [act] * len(row.input_shapes)
     c.rank_no_batch = _rank_no_batch(row.type)
     return [where for where, _ in saved_rule(row)(c)]
-
-
-#: torch.autocast's lower-precision ops: their outputs are 16-bit, their float32 inputs and weights are cast
-#: to 16-bit copies, and those copies are what backward keeps.
-LOWERED = frozenset({"Linear", "Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d",
-                     "MatMul", "MultiheadAttention", "GroupedQueryAttention", "ScaledDotProductAttention"})
-#: Ops whose output takes the widest dtype of their inputs under autocast.
-PROMOTE = frozenset({"Add", "Sub", "Mul", "Div", "Concat"})
-
-
-def autocast_dtype(type: str, ins: list) -> int:
-    """Bytes per element of a layer's output under torch.autocast (16-bit lowered, float32 otherwise kept)."""
-    if type in LOWERED:
-        return 2
-    if type in ("Embedding", "EmbeddingBag") or takes_no_input(type) or not ins:
-        return 4  # the float32 weight itself
-    if type in PROMOTE:
-        return max(ins)
-    return ins[0]
-
-
-def autocast_copies(row, items, in_elems, req) -> list:
-    """A lowered layer saves 16-bit copies: of its float32 inputs instead of them, and of the weights its
-    backward multiplies by (a Linear's when its input requires grad, a convolution's always, the output
-    projection of attention always)."""
-    out = []
-    for where, size in items:
-        if where is not None and where.startswith("in") and in_elems[int(where[2:])] == 4:
-            k = int(where[2:])
-            n = prod(row.input_shapes[k])
-            copies = 3 if row.type == "GroupedQueryAttention" else 1  # q, k and v cast the input each
-            out += [(None, n * 2)] * copies
-        else:
-            out.append((where, size))
-    p = row.param_shapes
-    t = row.type
-    if t == "Linear" and req and req[0]:
-        out.append((None, prod(p["weight"]) * 2))
-    elif t.startswith(("Conv", "ConvTranspose")):
-        out.append((None, prod(p["weight"]) * 2))
-    elif t == "MultiheadAttention":
-        if req[0]:
-            out.append((None, prod(p["in_proj_weight"]) * 2))
-        out.append((None, prod(p["out_proj.weight"]) * 2))
-    elif t == "GroupedQueryAttention":
-        if req[0]:
-            out.append((None, sum(prod(p[f"{x}_proj.weight"]) for x in "qkv") * 2))
-        out.append((None, prod(p["o_proj.weight"]) * 2))
-    return out
 
 
 class Options:
@@ -268,10 +223,15 @@ def analyze_memory(graph, report, opts: Options) -> dict:
             producer[key] = i
         for extra, shape in row.extra_outputs.items():
             ek = (node.name, extra)
+            # under autocast a recurrent layer's final states take its output's dtype; a projected LSTM's
+            # c stays in its input's (the element-wise update runs in the widest dtype)
+            ee = out_elem if prec.autocast and row.type in ("RNN", "LSTM", "GRU") else act
+            if prec.autocast and extra == "c_n" and row.args.get("proj_size") and ins:
+                ee = max(elem[ins[0]], 2)
             storage_of[ek] = ek
-            storage_bytes[ek] = prod(shape) * act
-            value_bytes[ek] = prod(shape) * act
-            elem[ek] = act
+            storage_bytes[ek] = prod(shape) * ee
+            value_bytes[ek] = prod(shape) * ee
+            elem[ek] = ee
             producer[ek] = i
         for k in ins:
             last_use[storage_of[k]] = i
@@ -316,6 +276,10 @@ def analyze_memory(graph, report, opts: Options) -> dict:
             c.mask = 1 if not cpu else c.act
             c.sdpa = 4 if cpu else c.act
             c.flash = flash
+            c.cpu = cpu
+            c.srcs = ins
+            c.autocast = prec.autocast
+            c.in_elems = [elem[k] for k in ins]
             c.rank_no_batch = _rank_no_batch(row.type)
             items = saved_rule(row, report.file)(c)
             if lowered:

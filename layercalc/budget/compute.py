@@ -118,6 +118,25 @@ def _encoder(c):
     return total + _products(c, products, inner, inner, inner)
 
 
+def _window(c):
+    """Swin's window attention: the qkv and output projections over the padded windows, the two attention
+    products, and (v2) the position bias MLP on the relative_coords_table buffer, which needs no input
+    gradient: its weight gradients and, behind its first layer, the hidden gradient of its second."""
+    a = c.args
+    b, h, w, ch = c.shapes[0]
+    (wh, ww), heads = tuple(a["window_size"]), a["num_heads"]
+    rows = b * -(-h // wh) * wh * -(-w // ww) * ww
+    proj_in, proj_out = rows * ch * 3 * ch, rows * ch * ch
+    offsets = (2 * wh - 1) * (2 * ww - 1)
+    cpb_in, cpb_out = (offsets * 2 * 512, offsets * 512 * heads) if c.type == "ShiftedWindowAttentionV2" else (0, 0)
+    products = c.macs - proj_in - proj_out - cpb_in - cpb_out
+    inner = c.req[0] or c.w
+    total = (proj_in + proj_out + cpb_in + 2 * cpb_out) if c.w else 0
+    total += proj_in if c.req[0] else 0
+    total += proj_out if inner else 0
+    return total + _products(c, products, inner, inner, inner)
+
+
 def _recurrent(c):
     """Per layer and direction: the input product (W_ih), the hidden product (W_hh) at every step, the
     projection (LSTM proj_size). Gradients: the weights', the input's (layer 0 only when the input
@@ -161,7 +180,7 @@ BACKWARD = {
     "Linear": _dense, "Bilinear": _bilinear, "MatMul": _matmul, "ScaledDotProductAttention": _sdpa,
     "MultiheadAttention": _mha, "GroupedQueryAttention": _gqa, "TransformerEncoderLayer": _encoder,
     "LSTM": _recurrent, "GRU": _recurrent, "RNN": _recurrent, "LSTMCell": _cell, "GRUCell": _cell,
-    "RNNCell": _cell,
+    "RNNCell": _cell, "ShiftedWindowAttention": _window, "ShiftedWindowAttentionV2": _window,
 }
 for _n in (1, 2, 3):
     BACKWARD[f"Conv{_n}d"] = BACKWARD[f"ConvTranspose{_n}d"] = _dense
