@@ -34,7 +34,8 @@ sys.path.insert(0, ROOT)
 STUB = "import sys, types; sys.modules['torchvision._meta_registrations'] = types.ModuleType('m'); "
 
 # where the default weights change the architecture: the builder arguments that match them
-# (inception_v3's published num_params count its auxiliary head, which forward does not call in eval mode)
+# (inception_v3 keeps its default aux_logits=True: its published figures count the auxiliary head, which
+# forward does not call in eval mode and the import writes as Parameter and Buffer layers)
 ARGS = {"googlenet": {"aux_logits": False}, "vit_h_14": {"image_size": 518}}
 
 

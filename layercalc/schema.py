@@ -48,7 +48,7 @@ def arg_schema(arg) -> dict:
     num_min = {} if arg.min is None else {"minimum": arg.min}
     if kind == "int":
         options = [{"type": "integer", **num_min}, _ref("expression")]
-    elif kind == "float":
+    elif kind in ("float", "number"):
         options = [{"type": "number", **num_min}, _ref("expression")]
     elif kind == "bool":
         options = [{"type": "boolean"}]

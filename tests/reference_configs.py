@@ -395,6 +395,28 @@ def parameter(draw):
     return {"shape": batch_shape(draw, draw(ints(1, 3)))}, [], []
 
 
+def buffer(draw):
+    dtype = draw(st.sampled_from(["float32", "int64", "float16"]))
+    return {"shape": batch_shape(draw, draw(ints(0, 3))), **({"dtype": dtype} if dtype != "float32" else {})}, [], []
+
+
+def scalar_op(first: bool):
+    """One input and a constant operand (x * 0.125, 1 - x)."""
+    def gen(draw):
+        args = {"scalar": draw(st.sampled_from([0.125, 2, -1.5, 1]))}
+        if first and draw(st.booleans()):
+            args["scalar_first"] = True
+        return args, [shape_rank(draw)], []
+    return gen
+
+
+def tensors_or_scalar(tensors, scalar):
+    """Element-wise ops: of tensors, or of one tensor and a constant, drawn half of the time each."""
+    def gen(draw):
+        return scalar(draw) if draw(st.booleans()) else tensors(draw)
+    return gen
+
+
 def broadcasting(n_lo, n_hi):
     def gen(draw):
         shape = shape_rank(draw)
@@ -488,7 +510,11 @@ CONFIGS = {
     "ShiftedWindowAttention": window_attention, "ShiftedWindowAttentionV2": window_attention,
     "Flatten": flatten, "Unflatten": unflatten, "Reshape": reshape, "Permute": permute, "Transpose": transpose,
     "Expand": expand, "Select": select, "Slice": slice_, "Concat": concat, "Parameter": parameter,
-    "Add": broadcasting(2, 3), "Mul": broadcasting(2, 3), "Sub": broadcasting(2, 2), "Div": broadcasting(2, 2),
+    "Buffer": buffer,
+    "Add": tensors_or_scalar(broadcasting(2, 3), scalar_op(False)),
+    "Mul": tensors_or_scalar(broadcasting(2, 3), scalar_op(False)),
+    "Sub": tensors_or_scalar(broadcasting(2, 2), scalar_op(True)),
+    "Div": tensors_or_scalar(broadcasting(2, 2), scalar_op(True)),
     "Abs": broadcasting(1, 1), "Neg": broadcasting(1, 1), "Mean": mean, "MatMul": matmul, "Upsample": upsample,
     **{f"{k}Pad{r}d": padding(r, k) for r in (1, 2, 3)
        for k in ("Zero", "Constant", "Reflection", "Replication", "Circular")},

@@ -46,6 +46,7 @@ MODELS = {
     "encoder-stack": (hw.EncoderStack, [(2, 10, 64)]),
     "siamese": (hw.Siamese, {"a": (2, 1, 28, 28), "b": (2, 1, 28, 28)}),
     "two-inputs": (hw.TwoInputs, {"image": (2, 3, 32, 32), "features": (2, 12)}),
+    "scalars": (hw.Scalars, [(2, 10, 32)]),
 }
 
 
@@ -92,6 +93,10 @@ def test_specs_read_like_a_person_wrote_them(imported):
         assert "share: tower_0" in text and "share: tower_7" in text
     elif name == "lstm-tagger":
         assert "LSTM: {hidden_size: 128, num_layers: 2, batch_first: true, bidirectional: true, proj_size: 48}" in text
+    elif name == "scalars":
+        # x * 0.125 and 1 - x: one layer each, with the number as the spec's scalar
+        assert "Mul: {scalar: 0.3535533905932738}" in text and "Sub: {scalar: 1, scalar_first: true}" in text
+        assert "Div: {scalar: 2, scalar_first: true}" in text
     elif name == "two-inputs":
         assert "  image: [2, 3, 32, 32]\n  features: [2, 12]\n" in text
 
@@ -111,8 +116,12 @@ TORCHVISION = [
     ("resnet50", 224, 25557032, 4.09),
     ("mobilenet_v2", 224, 3504872, 0.3),
     ("efficientnet_b0", 224, 5288548, 0.39),
+    # built with its default aux_logits=True: the auxiliary head that eval's forward never calls is
+    # counted as torch counts it (8 Parameter and 6 Buffer layers: its BatchNorm statistics)
+    ("inception_v3", 299, 27161264, 5.71),
     ("swin_t", 224, 28288354, 4.49),  # torchvision's _ops: 4.491
     ("swin_v2_t", 256, 28351570, 5.94),  # 5.94
+    ("maxvit_t", 224, 30919624, 5.56),  # 5.558: its relative position bias read as RelativePositionBias
 ]
 
 
@@ -231,6 +240,16 @@ class Sorts(torch.nn.Module):
         return torch.sort(self.block(x), dim=-1).values
 
 
+class Trace(torch.nn.Module):
+    def forward(self, x):
+        return torch.einsum("bii->bi", x)  # a diagonal, not a matrix product
+
+
+def test_einsum_that_is_not_a_matrix_product_is_refused():
+    with pytest.raises(ImportFailed, match=r"torch.einsum\('bii->bi'\), which is not a matrix product.*Fix: write it"):
+        from_torch(Trace(), [(2, 3, 3)])
+
+
 def test_untraceable_model():
     with pytest.raises(ImportFailed, match=r"torch.fx cannot trace Untraceable: TraceError"):
         from_torch(Untraceable(), [(2, 4)])
@@ -335,9 +354,10 @@ def test_hf_needs_a_config():
     assert run.returncode == 2 and "--hf config.json: no such file" in run.stderr
 
 
-@pytest.mark.parametrize("name", ["resnet18", "vit_tiny_patch16_224", "convnext_atto"])
+@pytest.mark.parametrize("name", ["resnet18", "vit_tiny_patch16_224", "convnext_atto", "resnetv2_18"])
 def test_timm_model(torchvision, name):
-    """timm models built with pretrained=False (timm imports torchvision, prepared by the fixture)."""
+    """timm models built with pretrained=False (timm imports torchvision, prepared by the fixture);
+    resnetv2_18's pre-activations are timm's BatchNormAct2d, read as a BatchNorm2d and its ReLU."""
     timm = pytest.importorskip("timm")
     with torch.device("meta"):
         model = timm.create_model(name, pretrained=False)

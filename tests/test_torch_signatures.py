@@ -11,7 +11,7 @@ torch = pytest.importorskip("torch")
 
 #: arguments of torch's constructors that the spec format does not take (device, dtype, initial tensors...)
 NOT_IN_SPECS = {"device", "dtype", "_weight", "_freeze", "min_value", "max_value", "args", "kwargs"}
-MODULES = sorted(t for t in SIGNATURES if hasattr(torch.nn, t) and t != "Parameter")
+MODULES = sorted(t for t in SIGNATURES if hasattr(torch.nn, t) and t not in ("Parameter", "Buffer"))
 
 
 @pytest.mark.parametrize("layer_type", MODULES)

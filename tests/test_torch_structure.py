@@ -23,7 +23,8 @@ nn = torch.nn
 import layercalc  # noqa: E402
 from layercalc.errors import SpecError  # noqa: E402
 from layercalc.layers import REGISTRY  # noqa: E402
-from layercalc.layers.base import T  # noqa: E402
+from layercalc.errors import LayerError  # noqa: E402
+from layercalc.layers.base import Args, T  # noqa: E402
 from layercalc.layers.structure import chain_dtype, promote  # noqa: E402
 from tests.oracle import ours, torch_measure  # noqa: E402
 
@@ -52,6 +53,17 @@ class Param(nn.Module):
 
     def forward(self):
         return self.weight
+
+
+class Buf(nn.Module):
+    """What a Buffer layer is: a module holding one registered buffer and returning it."""
+
+    def __init__(self, shape, dtype):
+        super().__init__()
+        self.register_buffer("buffer", torch.zeros(shape, dtype=getattr(torch, dtype)))
+
+    def forward(self):
+        return self.buffer
 
 
 def _prod(xs):
@@ -86,6 +98,7 @@ def _pad_module(name, args):
 def structure_cases(seed=100):
     """(type, args, input shapes, module factory): every type, at least 200 in all."""
     rng = random.Random(seed)
+    srng = random.Random(seed + 1)
     out = []
 
     def add(t, args, shapes, make):
@@ -173,6 +186,12 @@ def structure_cases(seed=100):
             if not any(shapes):  # torch.randn needs one dimensioned operand here; any rank is fine
                 shapes[0] = [1]
             add(t, {}, shapes, lambda op=op: Fn(lambda *xs: functools.reduce(op, xs)))
+        for _ in range(3):  # one tensor and a constant: x * 0.125, 1 - x (drawn apart: the other cases stay)
+            scalar = srng.choice([0.125, 1, -2, 2.5])
+            first = arity == 2 and srng.random() < 0.5
+            args = {"scalar": scalar, **({"scalar_first": True} if first else {})}
+            add(t, args, [_shape(srng, 0, 4)],
+                lambda op=op, c=scalar, f=first: Fn(lambda x: op(c, x) if f else op(x, c)))
     for t, f in (("Abs", torch.abs), ("Neg", torch.neg)):
         for _ in range(4):
             add(t, {}, [_shape(rng, 1, 4)], lambda f=f: Fn(f))
@@ -212,6 +231,10 @@ def structure_cases(seed=100):
     for _ in range(6):
         shape = [rng.randint(1, 4) for _ in range(rng.randint(1, 3))]
         out.append(("Parameter", {"shape": shape}, [], lambda s=shape: Param(s)))
+    for dtype in ("float32", "int64", "float16", "bool"):
+        shape = [srng.randint(1, 4) for _ in range(srng.randint(0, 3))]
+        args = {"shape": shape, **({"dtype": dtype} if dtype != "float32" else {})}
+        out.append(("Buffer", args, [], lambda s=shape, d=dtype: Buf(s, d)))
     for _ in range(16):
         mode = rng.choice(["nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear"])
         rank = UPSAMPLE_RANK.get(mode) or rng.randint(3, 5)
@@ -278,14 +301,17 @@ def test_enough_cases_over_every_type():
     assert len(CASES) >= 200
 
 
-def _ours_param(shape):
-    spec = {"layercalc": 1, "name": "t", "inputs": {"unused": [1]}, "layers": [{"Parameter": {"shape": shape}}]}
+def _ours_param(shape, t="Parameter", args=None):
+    spec = {"layercalc": 1, "name": "t", "inputs": {"unused": [1]}, "layers": [{t: args or {"shape": shape}}]}
     return layercalc.analyze(spec).layers[-1]
 
 
 @pytest.mark.parametrize("layer_type,args,shapes,make", CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
 def test_structure_matches_torch(layer_type, args, shapes, make):
-    row = _ours_param(args["shape"]) if layer_type == "Parameter" else ours(layer_type, args, shapes)
+    if layer_type in ("Parameter", "Buffer"):
+        row = _ours_param(args["shape"], layer_type, args)
+    else:
+        row = ours(layer_type, args, shapes)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ref = torch_measure(make(), [torch.randn(tuple(s)) for s in shapes])
@@ -433,6 +459,27 @@ def test_type_promotion_matches_torch():
             assert promote([x for x in xs if x.rank]) == str(cat.dtype).removeprefix("torch."), xs
 
 
+def test_scalar_operand_dtype_matches_torch():
+    """A Python number typed as torch types it: an int keeps an integer input's dtype, a float makes it
+    float32, a float keeps float16; true division of an integer input by an int is float32."""
+    for dtype in DTYPES:
+        for scalar in (2, 0.5, -3):
+            for t, op in (("Add", operator.add), ("Mul", operator.mul), ("Sub", operator.sub),
+                          ("Div", operator.truediv)):
+                x = torch.ones(3, dtype=getattr(torch, dtype))
+                try:
+                    theirs = str(op(x, scalar).dtype).removeprefix("torch.")
+                except RuntimeError:
+                    theirs = None
+                args = Args({"scalar": scalar, "scalar_first": False}, {"scalar"})
+                try:
+                    out = REGISTRY[t].forward(args, [T((3,), dtype)])
+                    mine = out.dtype or dtype
+                except LayerError:
+                    mine = None
+                assert mine == theirs, (t, dtype, scalar)
+
+
 def _spec(layers, **inputs):
     return {"layercalc": 1, "name": "t", "inputs": inputs, "layers": layers}
 
@@ -461,6 +508,10 @@ FLOPS_CASES = [
     ("Mul", {}, [[4, 1], [1, 5], [5], [1]], 0, 60),             # (4 - 1) * 4*5 = 60
     ("Sub", {}, [[4, 5], [5]], 0, 20),                          # 4*5 = 20
     ("Div", {}, [[4, 1], [1, 5]], 0, 20),                       # 4*5 = 20
+    ("Mul", {"scalar": 0.125}, [[8, 12, 197, 64]], 0, 1210368),  # (2 - 1) * 8*12*197*64 = 1,210,368
+    ("Add", {"scalar": 1}, [[2, 3]], 0, 6),                     # (2 - 1) * 2*3 = 6
+    ("Sub", {"scalar": 1, "scalar_first": True}, [[4, 5]], 0, 20),  # 1 - x: 4*5 = 20
+    ("Div", {"scalar": 2}, [[3, 7]], 0, 21),                    # 3*7 = 21
     ("Abs", {}, [[3, 7]], 0, 21),                               # 3*7 = 21
     ("Neg", {}, [[2, 2, 2]], 0, 8),                             # 2*2*2 = 8
     ("Mean", {"dim": [2, 3]}, [[8, 512, 7, 7]], 0, 204800),     # 8*512*7*7 + 8*512 = 200,704 + 4,096
@@ -540,6 +591,11 @@ ERROR_CASES = [
     ("Mean", {"dim": [1, -1]}, [[2, 6]], "S006", "more than once"),
     ("Mean", {}, [([2, 6], "int64")], "G007", "floating-point"),
     ("Sub", {}, [([2], "bool"), [2]], "G007", "bool"),
+    ("Sub", {"scalar": 1}, [([2], "bool")], "G007", "bool"),
+    ("Add", {}, [[2, 3]], "G008", "one input and a scalar"),
+    ("Mul", {"scalar": 2}, [[2, 3], [2, 3]], "G008", "with a scalar takes one input"),
+    ("Div", {"scalar_first": True}, [[2, 3], [2, 3]], "S006", "scalar_first is set without a scalar"),
+    ("Sub", {}, [[2, 3], [2, 3], [2, 3]], "G008", "takes 1 to 2"),
     ("Neg", {}, [([2], "bool")], "G007", "bool"),
     ("PixelShuffle", {"upscale_factor": 2}, [[1, 6, 3, 3]], "G004", "not divisible by upscale_factor^2 = 4"),
     ("PixelShuffle", {"upscale_factor": 2}, [[6, 3]], "G003", "at least 3"),

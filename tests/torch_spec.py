@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import operator
 
 import torch
 import torch.nn.functional as F
@@ -175,6 +176,10 @@ def make_module(row) -> nn.Module:
         m.weight = nn.Parameter(torch.randn(*a["shape"]))
         m.forward = lambda: m.weight
         return m
+    if t in ("Add", "Sub", "Mul", "Div") and a.get("scalar") is not None:
+        op = {"Add": operator.add, "Sub": operator.sub, "Mul": operator.mul, "Div": operator.truediv}[t]
+        first = a.get("scalar_first")
+        return Fn(lambda x: op(a["scalar"], x) if first else op(x, a["scalar"]))
     simple = {
         "Add": lambda *xs: _fold(torch.add, xs), "Mul": lambda *xs: _fold(torch.mul, xs),
         "Sub": torch.sub, "Div": torch.div, "MatMul": torch.matmul, "Neg": torch.neg, "Abs": torch.abs,

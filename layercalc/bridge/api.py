@@ -79,7 +79,7 @@ def prune(reader) -> None:
     read = set(outputs)
     for layer in reversed(reader.layers):
         if (layer.name in read or layer.module is not None and any(True for _ in layer.module.parameters())
-                or layer.type == "Parameter"):
+                or layer.type in ("Parameter", "Buffer")):
             keep.append(layer)
             read |= {s.name for s in layer.inputs}
             if layer.share:

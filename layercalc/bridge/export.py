@@ -5,7 +5,7 @@ The module reads as a person would write it (torchvision's ``resnet.py`` is the 
 the spec's dims and vars as keyword arguments and its defaults; the spec's layer names as
 attribute names (so ``state_dict`` keys are the spec's layer names); ``repeat`` as an
 ``nn.ModuleList`` and a loop; ``tie`` as a shared weight, ``share`` as one module called again,
-``trainable: false`` as ``requires_grad_(False)``; structure layers (``Add``, ``Reshape``,
+``trainable: false`` as ``requires_grad_(False)``; ``Buffer`` as ``register_buffer``; structure layers (``Add``, ``Reshape``,
 ``Concat``...) as the tensor expressions they stand for. ``example_inputs(**dims)`` returns zero
 tensors of the inputs' shapes and dtypes.
 
@@ -210,9 +210,14 @@ class Exporter:
             cls.forward.append(Stmt(var, value))
             for k in range(1, repeat):
                 cls.forward.append(Stmt(var, self.functional(t, raw, rows[k], [outs[k - 1]] + ins[1:], fwd)))
-        elif t == "Parameter":
+        elif t in ("Parameter", "Buffer"):
             shape = ctors[0][1:-1].rstrip(",") if ctors[0].startswith("(") else ctors[0]
-            cls.init.append(f"self.{attr} = nn.Parameter(torch.zeros({shape}))")
+            if t == "Parameter":
+                cls.init.append(f"self.{attr} = nn.Parameter(torch.zeros({shape}))")
+            else:
+                dtype = row.args.get("dtype", "float32")
+                kind = "" if dtype == "float32" else f", dtype=torch.{dtype}"
+                cls.init.append(f"self.register_buffer({attr!r}, torch.zeros({shape or '()'}{kind}))")
             cls.forward.append(Stmt(var, f"self.{attr}"))
         else:
             listed = repeat > 1 or not isinstance(e.repeat, int)
@@ -252,7 +257,7 @@ class Exporter:
 
     def ctor(self, t, rule, raw, row, ins, init_names, numeric) -> str:
         """The constructor call of one layer (for Parameter: its shape)."""
-        if t == "Parameter":
+        if t in ("Parameter", "Buffer"):
             return self.arg_code(rule.args[0], raw, row, init_names)
         kwargs = []
         skip = CALL_ARGS.get(t, ())
@@ -315,14 +320,14 @@ class Exporter:
         def a(n, integer=True):
             return self.fwd_arg(rule, raw, row, n, fwd, integer)
 
-        if t == "Add":
-            return " + ".join(xs)
-        if t == "Mul":
-            return " * ".join(xs)
-        if t == "Sub":
-            return f"{xs[0]} - {xs[1]}"
-        if t == "Div":
-            return f"{xs[0]} / {xs[1]}"
+        if t in ("Add", "Mul", "Sub", "Div"):
+            sign = {"Add": " + ", "Mul": " * ", "Sub": " - ", "Div": " / "}[t]
+            if raw.get("scalar") is not None:  # a Python number operand
+                number = self.fwd_arg(rule, raw, row, "scalar", fwd, integer=False)
+                if not re.fullmatch(r"[\w.]+", number):
+                    number = f"({number})"
+                return f"{number}{sign}{x}" if row.args.get("scalar_first") else f"{x}{sign}{number}"
+            return sign.join(xs)
         if t == "MatMul":
             return f"{xs[0]} @ {xs[1]}"
         if t == "Abs":
@@ -451,7 +456,7 @@ class Exporter:
             dims = list(x.dims)
             a, b = row.args["dim0"] % rank, row.args["dim1"] % rank
             dims[a], dims[b] = dims[b], dims[a]
-        elif t in ("Parameter", "Reshape", "Expand") and "shape" in raw and isinstance(raw["shape"], list):
+        elif t in ("Parameter", "Buffer", "Reshape", "Expand") and "shape" in raw and isinstance(raw["shape"], list):
             for i, item in enumerate(raw["shape"]):
                 if item != -1:
                     try:

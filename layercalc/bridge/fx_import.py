@@ -241,8 +241,14 @@ SPECIAL["GroupedQueryAttention"] = _gqa
 SPECIAL["ShiftedWindowAttention"] = SPECIAL["ShiftedWindowAttentionV2"] = _windowed
 
 
+def is_norm_act(m: nn.Module) -> bool:
+    """timm's BatchNormAct2d: an nn.BatchNorm2d whose forward also runs its ``drop`` and ``act`` modules."""
+    return type(m).__name__ == "BatchNormAct2d" and isinstance(m, nn.BatchNorm2d) and hasattr(m, "act")
+
+
 def is_leaf(m: nn.Module) -> bool:
-    return module_type(m) is not None or type(m).__name__ == "StochasticDepth" or isinstance(m, nn.TransformerEncoder)
+    return (module_type(m) is not None or type(m).__name__ == "StochasticDepth" or isinstance(m, nn.TransformerEncoder)
+            or is_norm_act(m))
 
 
 # --- the tables of functions and methods ----------------------------------------------------------------------
@@ -278,6 +284,7 @@ class Reader(fx.Interpreter):
         self.outputs = None
         self.counters: dict = {}
         self.notes: list = []
+        self.direct_buffers: set = set()  # ids of the buffers read directly (Buffer layers)
 
     # --- running ---------------------------------------------------------------------------------------------
 
@@ -308,6 +315,9 @@ class Reader(fx.Interpreter):
         result = super().call_module(target, args, kwargs)
         if isinstance(m, nn.TransformerEncoder):
             self._encoder(target, m, kwargs)
+            return result
+        if is_norm_act(m):
+            self._norm_act(target, m)
             return result
         t = module_type(m)
         if t is None:
@@ -392,6 +402,35 @@ class Reader(fx.Interpreter):
             cur = Src(lay.name)
         self.refs[self.node] = cur
 
+    def _norm_act(self, target, m):
+        """timm's BatchNormAct2d: a BatchNorm2d (named after the module, which holds its weights and
+        statistics), then its ``drop`` and ``act`` modules as their own layers; an Identity is nothing."""
+        if self.called.get(id(m)) is not None:
+            self._unsupported(f"{type(m).__name__} called twice", "call it once")
+            return
+        layer = self._add(self._module_name(target), "BatchNorm2d", module_args("BatchNorm2d", m),
+                          [self._src(self.node.args[0])])
+        layer.module = m
+        self.called[id(m)] = layer.name
+        params = [p for n, p in m.named_parameters() if "." not in n]
+        if params and not any(p.requires_grad for p in params):
+            layer.trainable = False
+        cur = Src(layer.name)
+        for part in ("drop", "act"):
+            sub = getattr(m, part, None)
+            if sub is None or isinstance(sub, nn.Identity):
+                continue
+            t = module_type(sub)
+            if t is None:
+                self._unsupported(f"module {type(sub).__name__} (the {part} of {type(m).__name__})",
+                                  "use a torch.nn activation, or add a row to the module table")
+                return
+            lay = self._add(self._unique(f"{target}.{part}"), t, module_args(t, sub), [cur])
+            lay.module = sub
+            self.called[id(sub)] = lay.name
+            cur = Src(lay.name)
+        self.refs[self.node] = cur
+
     def call_function(self, target, args, kwargs):
         result = super().call_function(target, args, kwargs)
         self._function(target, args, kwargs, result, method=False)
@@ -419,9 +458,22 @@ class Reader(fx.Interpreter):
             self.called[id(value)] = name
             self.refs[self.node] = Src(name)
         elif isinstance(value, torch.Tensor):
-            self._unsupported(f"the buffer {target} used as a tensor",
-                              "compute it from the inputs, or register it as a parameter")
+            self._buffer_layer(target, value)
         return value
+
+    def _buffer_layer(self, target: str, value):
+        """A buffer read directly (a registered table or mask): a Buffer layer in the modules that own it."""
+        name = self._unique(target)
+        layer = self._add(name, "Buffer", _buffer_args(value), [])
+        parts = target.split(".")[:-1]
+        quals = [".".join(parts[:k]) for k in range(1, len(parts) + 1)]
+        layer.path = tuple(quals)
+        layer.classes = tuple(type(self.root.get_submodule(q)) for q in quals)
+        if self.called.get(id(value)) is not None:
+            self._unsupported("a buffer read twice", "read it once and reuse the tensor")
+        self.called[id(value)] = name
+        self.direct_buffers.add(id(value))
+        self.refs[self.node] = Src(name)
 
     # --- functions and methods -----------------------------------------------------------------------------
 
@@ -568,26 +620,38 @@ class Reader(fx.Interpreter):
         for pid, name in self.called.items():
             owner.setdefault(pid, (name, ""))
         self.output_refs = self.output_srcs()
-        unused = [(n, p) for n, p in self.root.named_parameters() if id(p) not in owner]
-        for n, p in unused:
-            pname = self._unique(n)
-            layer = Layer(pname, "Parameter", {"shape": list(p.shape)}, [], (), ())
-            layer.trainable = p.requires_grad
-            layer.note = "never called by forward; counted as model.parameters() counts it"
-            self.layers.append(layer)
-            self.names.add(pname)
-            owner[id(p)] = (pname, "")
-        counted_buffers = set()
+        counted_buffers = set(self.direct_buffers)
         for layer in self.layers:
             if layer.module is not None and layer.share is None:
                 counted_buffers |= {id(b) for b in layer.module.buffers()}
-        missing = sum(b.numel() for b in self.root.buffers() if id(b) not in counted_buffers)
-        if unused:
-            self.notes.append(f"{len(unused)} parameter tensor(s) that forward never reaches are written as "
-                              "Parameter layers")
-        if missing:
-            self.notes.append(f"{missing:,} buffer elements of modules that forward never calls (or that it reads "
-                              "directly) are not in this spec")
+        # what forward never reaches, module by module (model.parameters() and model.buffers() count it)
+        n_params = n_buffers = 0
+        seen: set = set()
+        for path, m in self.root.named_modules(remove_duplicate=False):
+            prefix = f"{path}." if path else ""
+            tensors = [(n, p, "Parameter") for n, p in m.named_parameters(recurse=False)]
+            tensors += [(n, b, "Buffer") for n, b in m.named_buffers(recurse=False)]
+            for n, value, t in tensors:
+                if id(value) in seen or id(value) in (owner if t == "Parameter" else counted_buffers):
+                    continue
+                seen.add(id(value))
+                name = self._unique(prefix + n)
+                if t == "Parameter":
+                    layer = Layer(name, t, {"shape": list(value.shape)}, [], (), ())
+                    layer.trainable = value.requires_grad
+                    layer.note = "never called by forward; counted as model.parameters() counts it"
+                    owner[id(value)] = (name, "")
+                    n_params += 1
+                else:
+                    layer = Layer(name, t, _buffer_args(value), [], (), ())
+                    layer.note = "never read by forward; counted as model.buffers() counts it"
+                    n_buffers += 1
+                self.layers.append(layer)
+                self.names.add(name)
+        if n_params or n_buffers:
+            what = " and ".join(f"{k} {kind} tensor(s)" for k, kind in ((n_params, "parameter"), (n_buffers, "buffer"))
+                                if k)
+            self.notes.append(f"{what} that forward never reaches are written as Parameter and Buffer layers")
 
     # --- helpers -------------------------------------------------------------------------------------------
 
@@ -710,6 +774,15 @@ def _flat(items) -> list:
     return out
 
 
+def _buffer_args(value) -> dict:
+    """The arguments of a Buffer layer for a tensor: its shape, and its dtype unless float32."""
+    a = {"shape": list(value.shape)}
+    dtype = str(value.dtype).removeprefix("torch.")
+    if dtype != "float32":
+        a["dtype"] = dtype
+    return a
+
+
 def _activation(t):
     def read(r, args, kwargs, result):
         src = r._src(r.node.args[0])
@@ -735,19 +808,25 @@ def _arg(args, kwargs, i, name, default=None):
 
 
 def _binary(t):
+    """a op b of two tensors, or of a tensor and a Python number (``x * 0.125``, ``1 - x``): ``scalar``."""
     def read(r, args, kwargs, result):
-        a, b = args[0], args[1]
-        srcs = []
-        for node_arg, value in zip(r.node.args[:2], (a, b)):
-            if isinstance(value, torch.Tensor):
-                srcs.append(r._src(node_arg))
-            else:
-                raise ImportProblem(f"{t} of a tensor and the constant {value!r}",
-                                    "a constant operand has no spec type yet: multiply by a learned Parameter "
-                                    "or fold the constant into the layer before")
-        if t == "Add" and len(srcs) == 2 and srcs[0] == srcs[1]:
-            pass
-        return t, {}, srcs
+        a, b = args[0], _arg(args, kwargs, 1, "other")
+        if kwargs.get("alpha", 1) != 1 or kwargs.get("rounding_mode") is not None:
+            extra = "alpha" if kwargs.get("alpha", 1) != 1 else "rounding_mode"
+            raise ImportProblem(f"{t} with {extra}", f"write the {t.lower()} without {extra}")
+        nodes = list(r.node.args[:2]) + ([r.node.kwargs["other"]] if "other" in r.node.kwargs else [])
+        tensors = [isinstance(v, torch.Tensor) for v in (a, b)]
+        if all(tensors):
+            return t, {}, [r._src(nodes[0]), r._src(nodes[1])]
+        number = b if tensors[0] else a
+        if isinstance(number, bool) or not isinstance(number, (int, float)):
+            raise ImportProblem(f"{t} of a tensor and {number!r}", "use a tensor or a Python number")
+        layer_args = {"scalar": number}
+        if not tensors[0]:
+            if t in ("Add", "Mul"):  # 1 + x is x + 1
+                return t, layer_args, [r._src(nodes[1])]
+            layer_args["scalar_first"] = True
+        return t, layer_args, [r._src(nodes[0] if tensors[0] else nodes[1])]
     return read
 
 
@@ -808,6 +887,34 @@ def _softmax(t):
 
 def _matmul(r, args, kwargs, result):
     return "MatMul", {}, [r._src(r.node.args[0]), r._src(r.node.args[1])]
+
+
+def _einsum(r, args, kwargs, result):
+    """torch.einsum of two operands where it is a batched matrix product (``bhid,bhjd->bhij``): a MatMul,
+    with a Transpose of an operand whose last two letters are the other way round."""
+    eq = str(args[0]).replace(" ", "")
+    nodes = list(r.node.args[1:])
+    if len(nodes) == 1 and isinstance(nodes[0], (list, tuple)):
+        nodes = list(nodes[0])
+    lhs, _, out = eq.partition("->")
+    ops = lhs.split(",")
+    fix = "write it with @ or torch.matmul (and transpose)"
+    if len(ops) != 2 or len(nodes) != 2 or "." in eq or len(out) < 2 or len(set(out)) != len(out):
+        raise ImportProblem(f"torch.einsum('{args[0]}'), which is not a matrix product", fix)
+    batch, i, j = out[:-2], out[-2], out[-1]
+    a, b = ops
+    ks = set(a) - set(out)
+    if len(ks) != 1 or set(b) - set(out) != ks or len(a) != len(out) or len(b) != len(out):
+        raise ImportProblem(f"torch.einsum('{args[0]}'), which is not a matrix product", fix)
+    k = ks.pop()
+    srcs = [r._src(nodes[0]), r._src(nodes[1])]
+    for n, (have, want, flipped) in enumerate(((a, batch + i + k, batch + k + i), (b, batch + k + j, batch + j + k))):
+        if have == flipped:
+            layer = r._add(r._op_name("Transpose"), "Transpose", {"dim0": -2, "dim1": -1}, [srcs[n]])
+            srcs[n] = Src(layer.name)
+        elif have != want:
+            raise ImportProblem(f"torch.einsum('{args[0]}'), which is not a matrix product", fix)
+    return "MatMul", {}, srcs
 
 
 def _expand(r, args, kwargs, result):
@@ -974,6 +1081,45 @@ def _patch_merging(r, args, kwargs, result):
     return "Concat", {"dim": rank - 1}, quarters
 
 
+def relative_position_bias(table, index):
+    """torchvision's MaxViT ``get_relative_positional_bias()``: the table gathered by the index buffer,
+    (1, heads, N, N). The import calls this in its place, so torch.fx records one call (below)."""
+    n = index.shape[0] if index.dim() == 2 else math.isqrt(index.numel())
+    bias = table[index.reshape(-1)].reshape(n, n, -1)
+    return bias.permute(2, 0, 1).contiguous().unsqueeze(0)
+
+
+fx.wrap("relative_position_bias")
+
+
+def _relative_position_bias(r, args, kwargs, result):
+    """A RelativePositionBias layer, which owns the table and the index: the Parameter and Buffer layers
+    that reading them made are dropped."""
+    table, index = args[0], args[1]
+    trainable = True
+    for n in r.node.args[:2]:
+        src = r.refs.get(n)
+        for lay in r.layers:
+            if isinstance(src, Src) and lay.name == src.name and lay.type == "Parameter":
+                trainable = lay.trainable
+        r.layers[:] = [lay for lay in r.layers if not (isinstance(src, Src) and lay.name == src.name)]
+    rows, heads = table.shape
+    n = math.isqrt(index.numel())
+    w = math.isqrt(n)
+    if w * w != n or (2 * w - 1) ** 2 != rows:
+        raise ImportProblem(f"a relative position bias of a table of {rows} rows and {n} positions, which is not "
+                            "a square window", "use a square window")
+    layer = r._add(r._op_name("RelativePositionBias"), "RelativePositionBias",
+                   {"window_size": w, "num_heads": heads}, [])
+    layer.trainable = trainable
+    return Src(layer.name)
+
+
+#: modules whose method computes a relative position bias from their table and index (torchvision's MaxViT):
+#: the import replaces the method by a call of relative_position_bias while it traces
+BIAS_METHODS = {"RelativePositionalMultiHeadAttention": "get_relative_positional_bias"}
+
+
 #: functions that models define (and ``torch.fx.wrap``), by module and name: torch.fx records them as one call
 NAMED = {("torchvision.models.swin_transformer", "_patch_merging_pad"): _patch_merging}
 
@@ -981,9 +1127,11 @@ FUNCTIONS = {
     operator.add: _binary("Add"), torch.add: _binary("Add"), operator.iadd: _binary("Add"),
     operator.mul: _binary("Mul"), torch.mul: _binary("Mul"), operator.imul: _binary("Mul"),
     operator.sub: _binary("Sub"), operator.isub: _binary("Sub"), torch.sub: _binary("Sub"),
-    operator.truediv: _binary("Div"), torch.div: _binary("Div"),
+    operator.truediv: _binary("Div"), torch.div: _binary("Div"), operator.itruediv: _binary("Div"),
+    torch.true_divide: _binary("Div"),
     operator.matmul: _matmul, torch.matmul: _matmul, torch.bmm: _matmul,
     torch.flatten: _flatten, torch.reshape: _reshape, torch.permute: _permute, torch.transpose: _transpose,
+    torch.swapaxes: _transpose, torch.swapdims: _transpose, torch.einsum: _einsum,
     torch.mean: _mean, torch.cat: _cat, torch.concat: _cat, torch.chunk: _split("chunk"),
     torch.split: _split("split"), torch.unbind: _split("unbind"),
     F.softmax: _softmax("Softmax"), torch.softmax: _softmax("Softmax"), F.log_softmax: _softmax("LogSoftmax"),
@@ -992,12 +1140,14 @@ FUNCTIONS = {
     F.avg_pool1d: _pool("Avg", 1), F.avg_pool2d: _pool("Avg", 2), F.avg_pool3d: _pool("Avg", 3),
     F.max_pool1d: _pool("Max", 1), F.max_pool2d: _pool("Max", 2), F.max_pool3d: _pool("Max", 3),
     torch.avg_pool1d: _pool("Avg", 1), torch.max_pool1d: _pool("Max", 1), torch.max_pool2d: _pool("Max", 2),
+    relative_position_bias: _relative_position_bias,
 }
 METHODS = {
     "add": _binary("Add"), "mul": _binary("Mul"), "sub": _binary("Sub"), "div": _binary("Div"),
-    "add_": _binary("Add"), "mul_": _binary("Mul"),
+    "add_": _binary("Add"), "mul_": _binary("Mul"), "sub_": _binary("Sub"), "div_": _binary("Div"),
     "matmul": _matmul, "flatten": _flatten, "view": _reshape, "reshape": _reshape, "permute": _permute,
-    "transpose": _transpose, "mean": _mean, "chunk": _split("chunk"), "split": _split("split"),
+    "transpose": _transpose, "swapaxes": _transpose, "swapdims": _transpose, "mean": _mean,
+    "chunk": _split("chunk"), "split": _split("split"),
     "unbind": _split("unbind"), "softmax": _softmax("Softmax"), "expand": _expand, "select": _select,
 }
 
@@ -1097,6 +1247,13 @@ def trace(model: nn.Module, example: list, input_names=None) -> Reader:
     tracer = LeafTracer()
     was_training = model.training
     model.eval()  # the forward of eval mode: no auxiliary outputs, dropout as itself
+    patched = []
+    for m in model.modules():
+        method = BIAS_METHODS.get(type(m).__name__)
+        if method and _has(m, "relative_position_bias_table") and _has(m, "relative_position_index"):
+            m.__dict__[method] = lambda m=m: relative_position_bias(m.relative_position_bias_table,
+                                                                    m.relative_position_index)
+            patched.append((m, method))
     try:
         graph = tracer.trace(model)
     except Exception as exc:  # noqa: BLE001 - any failure of symbolic tracing is reported as one message
@@ -1104,6 +1261,9 @@ def trace(model: nn.Module, example: list, input_names=None) -> Reader:
         raise ImportFailed(f"torch.fx cannot trace {type(model).__name__}: {type(exc).__name__}: "
                            f"{str(exc).splitlines()[0] if str(exc) else ''}. Fix: make forward free of "
                            "control flow on tensor values, or import with --hf for HuggingFace models") from None
+    finally:
+        for m, method in patched:
+            del m.__dict__[method]
     if input_names:
         placeholders = [n for n in graph.nodes if n.op == "placeholder"]
         for n, new in zip(placeholders, input_names):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from math import prod
 
+from ..dtypes import FLOAT_DTYPES
 from ..layers.registry import takes_no_input
 from ..spec.model import DTYPE_BYTES
 from .flow import weights_trainable
@@ -337,7 +338,10 @@ def analyze_memory(graph, report, opts: Options) -> dict:
         buf = 0
         if node.share is None:
             for bname, shape in row.buffer_shapes.items():
-                buf += prod(shape) * INT_BUFFERS.get(bname, prec.weight)
+                dtype = row.args.get("dtype") if row.type == "Buffer" else None
+                size = (DTYPE_BYTES[dtype] if dtype and dtype not in FLOAT_DTYPES
+                        else INT_BUFFERS.get(bname, prec.weight))
+                buf += prod(shape) * size
         d = {
             "weight_bytes": n_params * prec.weight,
             "buffer_bytes": buf,

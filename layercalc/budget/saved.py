@@ -41,7 +41,7 @@ SAVES_OUTPUT = ("ReLU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "Softmin")
 #: Layers that save nothing: shape changes, views, sums, concatenations, constant pads, nearest and
 #: linear interpolation (their backward needs only sizes).
 SAVES_NOTHING = ("Identity", "Add", "Sub", "Neg", "Concat", "Mean", "Flatten", "Unflatten", "Reshape", "Permute",
-                 "Transpose", "Select", "Slice", "Expand", "Parameter", "PixelShuffle", "PixelUnshuffle",
+                 "Transpose", "Select", "Slice", "Expand", "Parameter", "Buffer", "PixelShuffle", "PixelUnshuffle",
                  "ChannelShuffle", "Upsample", "ConstantPad1d", "ConstantPad2d", "ConstantPad3d", "ZeroPad1d",
                  "ZeroPad2d", "ZeroPad3d", "CircularPad1d", "CircularPad2d", "CircularPad3d")
 
@@ -99,6 +99,8 @@ def _matmul(c):  # a @ b: a for b's gradient, b for a's
 
 
 def _mul(c):
+    if len(c.req) == 1:  # x * number: backward needs only the number
+        return []
     if len(c.req) > 2:  # folded left to right: each product keeps its two factors
         out, running = [], c.req[0]
         for i in range(1, len(c.req)):
@@ -112,6 +114,8 @@ def _mul(c):
 
 
 def _div(c):  # a / b: b for both gradients, a for b's
+    if len(c.req) == 1:  # x / number needs only the number; number / x is x.reciprocal() * number: 1/x is kept
+        return [(None, c.numel(0) * c.act)] if c.args.get("scalar_first") else []
     out = [("in1", c.in_bytes(1))]
     if c.req[1]:
         out.append(("in0", c.in_bytes(0)))

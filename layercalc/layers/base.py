@@ -74,7 +74,8 @@ class Arg(NamedTuple):
     kinds: ``int``, ``float``, ``bool``, ``str`` (one of ``choices``), ``ints``
     (an int or a list of ints; an int is repeated ``n`` times when ``n`` is set),
     ``shape`` (a list of ints, -1 allowed), ``floats`` (a number or a list of
-    numbers), ``any`` (passed through as written, numbers evaluated).
+    numbers), ``number`` (one int or float, kept as written: an int stays an int),
+    ``any`` (passed through as written, numbers evaluated).
     ``choices`` on a non-``str`` kind lists literal strings that the argument
     also takes (``padding: same``); they win over names of vars. ``default``
     ``None`` makes null a valid value; ``REQUIRED`` makes the argument required.

@@ -90,6 +90,8 @@ def resolve_value(arg: Arg, raw, env: dict, mark: Mark, ctx: str, item_marks=Non
         return _int(raw, env, mark, ctx, arg)
     if kind == "float":
         return _float(raw, env, mark, ctx, arg)
+    if kind == "number":
+        return _number(raw, env, mark, ctx, arg)
     if kind in ("ints", "shape", "floats"):
         one = _float if kind == "floats" else _int
         if isinstance(raw, list):

@@ -10,9 +10,11 @@ The types follow the ``torch`` functions they are named after, and the
 | Reshape, Permute, Transpose, Expand   | Tensor.reshape, .permute, .transpose, .expand      |
 | Select, Slice                         | Tensor.select, x[..., start:end:step]              |
 | Add, Mul, Sub, Div, Abs, Neg          | +, *, -, /, torch.abs, unary - (broadcasting and   |
-|                                       | type promotion)                                    |
+|                                       | type promotion; Add to Div also of one tensor and  |
+|                                       | a constant ``scalar``: x * 0.125, 1 - x)           |
 | Concat, Mean, MatMul                  | torch.cat, torch.mean, torch.matmul                |
 | Parameter                             | an nn.Parameter of a given shape                   |
+| Buffer                                | a registered buffer of a given shape and dtype     |
 | Upsample                              | nn.Upsample (F.interpolate)                        |
 | ZeroPad1d/2d/3d, ConstantPad1d/2d/3d  | nn.ZeroPad1d/2d/3d, nn.ConstantPad1d/2d/3d         |
 | PixelShuffle, ChannelShuffle          | nn.PixelShuffle, nn.ChannelShuffle                 |
@@ -21,18 +23,19 @@ Extensions of spec format v1, as the nn modules of the same names:
 ``PixelUnshuffle``, ``ReflectionPad1d/2d/3d``, ``ReplicationPad1d/2d/3d``,
 ``CircularPad1d/2d/3d``.
 
-No type of this family has buffers; only ``Parameter`` has parameters and only
+Only ``Buffer`` has buffers, only ``Parameter`` has parameters and only
 ``MatMul`` has MACs. The FLOPs (``x`` the input, ``y`` the output):
 
 | type                                  | FLOPs                                              |
 |---------------------------------------|----------------------------------------------------|
 | Flatten, Unflatten, Reshape, Permute, | 0: data movement                                   |
 | Transpose, Expand, Select, Slice,     |                                                    |
-| Concat, Parameter, the pads,          |                                                    |
+| Concat, Parameter, Buffer, the pads,  |                                                    |
 | PixelShuffle, PixelUnshuffle,         |                                                    |
 | ChannelShuffle                        |                                                    |
-| Add, Mul                              | (number of inputs - 1) * numel(y): one add or      |
-|                                       | multiply per output element and extra input        |
+| Add, Mul                              | (number of operands - 1) * numel(y): one add or    |
+|                                       | multiply per output element and extra operand (a   |
+|                                       | ``scalar`` is an operand)                          |
 | Sub, Div, Abs, Neg                    | numel(y)                                           |
 | Mean                                  | numel(x) + numel(y): the sum counts one add per    |
 |                                       | element reduced (the reduction rule of             |
@@ -56,7 +59,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from ..errors import LayerError
-from ..dtypes import FLOAT_DTYPES
+from ..dtypes import DTYPES, FLOAT_DTYPES
 from . import shapes
 from .base import Arg, Out, Rule, T, need_min_rank, numel
 from .registry import register
@@ -386,6 +389,31 @@ class Parameter(_Movement):
         return Out(shape, dtype="float32", params={"weight": shape})
 
 
+@register
+class Buffer(_Movement):
+    """A registered constant tensor of a given shape and dtype, as a buffer of ``register_buffer``: a
+    buffer read directly, or one that the forward pass never reads but ``model.buffers()`` counts
+    (the BatchNorm statistics of an auxiliary head). It takes no input and ignores ``from``; the
+    entry after it takes the buffer as its default input.
+
+    Args: shape (a list of sizes, each >= 0, or one int for a 1-D tensor; [] for a 0-D
+    tensor such as BatchNorm's ``num_batches_tracked``), dtype (default float32).
+    Output shape: shape, of that dtype.
+    Params: none. Buffers: buffer (shape), numel(shape). MACs: 0. FLOPs: 0.
+    Example: shape [768], the running mean of a BatchNorm2d(768): 768 buffer elements.
+    """
+
+    n_inputs = (0, 0)
+    input_names = ()
+    args = (Arg("shape", "ints", min=0, doc="the shape of the tensor ([] for 0-D)"),
+            Arg("dtype", "str", "float32", choices=DTYPES, doc="its dtype"))
+    flops = "0"
+
+    def forward(self, a, xs):
+        shape = (a.shape,) if isinstance(a.shape, int) else tuple(a.shape)
+        return Out(shape, dtype=a.dtype, buffers={"buffer": shape})
+
+
 # --- element-wise arithmetic -------------------------------------------------------
 
 
@@ -393,23 +421,70 @@ class _Elementwise(_Structure):
     input_dtype = "any"
 
 
+#: The optional constant operand of Add, Sub, Mul and Div: a Python number, as in ``x * 0.125``.
+_SCALAR = Arg("scalar", "number", None, doc="a constant operand (int or float) in place of a second input")
+#: Sub and Div: the constant comes first (``1 - x``, ``2 / x``).
+_SCALAR_FIRST = Arg("scalar_first", "bool", False, doc="with scalar: compute scalar - x (scalar / x)")
+
+
+def _scalar_tensor(value) -> T:
+    """A Python number as torch types it in an element-wise op: a 0-D operand of category bool, integer
+    (int64) or floating (the default float32), so it decides the dtype only when its category is higher."""
+    return T((), "bool" if isinstance(value, bool) else "int64" if isinstance(value, int) else "float32")
+
+
+def _operands(a, xs: list[T], op: str, n_max: int | None) -> list[T]:
+    """The operands of an element-wise op: its inputs, or its one input and ``scalar``."""
+    if a.scalar is None:
+        if len(xs) < 2:
+            raise LayerError(f"{op} takes two inputs or one input and a scalar, got {len(xs)} input(s) and no "
+                             "scalar", "write `from: [a, b]`, or give `scalar: NUMBER`", code="G008")
+        if n_max is not None and len(xs) > n_max:
+            raise LayerError(f"{op} takes two inputs, got {len(xs)}", "write `from: [a, b]`", code="G008")
+        if getattr(a, "scalar_first", False):
+            raise LayerError("scalar_first is set without a scalar", "give `scalar: NUMBER`, or remove scalar_first",
+                             arg="scalar_first", code="S006")
+        return xs
+    if isinstance(a.scalar, bool) or not isinstance(a.scalar, (int, float)):
+        raise LayerError(f"scalar is {a.scalar!r}, expected a number", "write an int or a float, e.g. 0.125",
+                         arg="scalar", code="S003")
+    if len(xs) != 1:
+        raise LayerError(f"{op} with a scalar takes one input, got {len(xs)}",
+                         "remove the scalar, or keep one name in `from`", arg="scalar", code="G008")
+    s = _scalar_tensor(a.scalar)
+    return [s, xs[0]] if getattr(a, "scalar_first", False) else [xs[0], s]
+
+
+_SCALAR_DOC = """
+    With ``scalar`` (a number: an int, a float, or an expression) the op takes one
+    input and the constant is its other operand, as ``x {op} 0.125``{first}; the
+    number is typed as PyTorch types a Python number (a float makes an integer
+    input float32, an int keeps it). FLOPs: numel(y), one operation per element.
+    (FlopCounterMode counts no element-wise op: the MACs are 0 either way.)
+"""
+
+
 @register
 class Add(_Elementwise):
     """Sums its inputs element by element, with broadcasting (``from: [a, b, ...]``), as ``a + b + ...``.
 
+    Args: scalar (default null: see below).
     Input shapes: two or more shapes that broadcast together (any dtypes).
     Output shape: the broadcast shape. Dtype: PyTorch's type promotion, applied
     left to right.
     Params: none. MACs: 0.
-    FLOPs: (number of inputs - 1) * numel(y).
+    FLOPs: (number of operands - 1) * numel(y).
     Example: a residual connection, [8, 64, 56, 56] + [8, 64, 56, 56]: 1,605,632 FLOPs.
     """
 
-    n_inputs = (2, None)
+    __doc__ += _SCALAR_DOC.format(op="+", first="")
+    n_inputs = (1, None)
     input_names = ("input", "other", "...")
-    flops = "(number of inputs - 1) * numel(y)"
+    args = (_SCALAR,)
+    flops = "(number of operands - 1) * numel(y)"
 
     def forward(self, a, xs):
+        xs = _operands(a, xs, self.type, None)
         shape = shapes.broadcast([x.shape for x in xs])
         return Out(shape, dtype=chain_dtype(xs), flops=(len(xs) - 1) * numel(shape))
 
@@ -418,19 +493,23 @@ class Add(_Elementwise):
 class Mul(_Elementwise):
     """Multiplies its inputs element by element, with broadcasting (``from: [a, b, ...]``), as ``a * b * ...``.
 
+    Args: scalar (default null: see below).
     Input shapes: two or more shapes that broadcast together (any dtypes).
     Output shape: the broadcast shape. Dtype: PyTorch's type promotion, applied
     left to right.
     Params: none. MACs: 0 (element-wise products are not MACs).
-    FLOPs: (number of inputs - 1) * numel(y).
+    FLOPs: (number of operands - 1) * numel(y).
     Example: a gate, [8, 64, 56, 56] * [8, 64, 1, 1]: 1,605,632 FLOPs.
     """
 
-    n_inputs = (2, None)
+    __doc__ += _SCALAR_DOC.format(op="*", first="")
+    n_inputs = (1, None)
     input_names = ("input", "other", "...")
-    flops = "(number of inputs - 1) * numel(y)"
+    args = (_SCALAR,)
+    flops = "(number of operands - 1) * numel(y)"
 
     def forward(self, a, xs):
+        xs = _operands(a, xs, self.type, None)
         shape = shapes.broadcast([x.shape for x in xs])
         return Out(shape, dtype=chain_dtype(xs), flops=(len(xs) - 1) * numel(shape))
 
@@ -440,16 +519,20 @@ class Sub(_Elementwise):
     """Subtracts its second input from its first element by element, with broadcasting
     (``from: [a, b]``), as ``a - b``.
 
+    Args: scalar (default null: see below), scalar_first (default false).
     Input shapes: two shapes that broadcast together (any dtypes but bool).
     Output shape: the broadcast shape. Dtype: PyTorch's type promotion.
     Params: none. MACs: 0. FLOPs: numel(y).
     """
 
-    n_inputs = (2, 2)
+    __doc__ += _SCALAR_DOC.format(op="-", first=", or ``1 - x`` with ``scalar_first: true``")
+    n_inputs = (1, 2)
     input_names = ("input", "other")
+    args = (_SCALAR, _SCALAR_FIRST)
     flops = "numel(y)"
 
     def forward(self, a, xs):
+        xs = _operands(a, xs, self.type, 2)
         _no_bool(xs, "subtraction", "use Mul or Add on bool masks, or a float dtype")
         shape = shapes.broadcast([x.shape for x in xs])
         return Out(shape, dtype=promote(xs), flops=numel(shape))
@@ -460,17 +543,21 @@ class Div(_Elementwise):
     """Divides its first input by its second element by element, with broadcasting
     (``from: [a, b]``), as ``a / b`` (true division).
 
+    Args: scalar (default null: see below), scalar_first (default false).
     Input shapes: two shapes that broadcast together (any dtypes).
     Output shape: the broadcast shape. Dtype: PyTorch's type promotion, and
     float32 when both are integer or bool (true division).
     Params: none. MACs: 0. FLOPs: numel(y).
     """
 
-    n_inputs = (2, 2)
+    __doc__ += _SCALAR_DOC.format(op="/", first=", or ``2 / x`` with ``scalar_first: true``")
+    n_inputs = (1, 2)
     input_names = ("input", "other")
+    args = (_SCALAR, _SCALAR_FIRST)
     flops = "numel(y)"
 
     def forward(self, a, xs):
+        xs = _operands(a, xs, self.type, 2)
         shape = shapes.broadcast([x.shape for x in xs])
         dtype = promote(xs)
         return Out(shape, dtype=dtype if dtype in FLOAT_DTYPES else "float32", flops=numel(shape))

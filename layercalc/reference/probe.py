@@ -522,7 +522,7 @@ PROBES = {
     "RelativePositionBias": relative_position_bias_probe,
     "ShiftedWindowAttention": window_attention_probe, "ShiftedWindowAttentionV2": window_attention_probe,
     "Reshape": reshape_probe, "Unflatten": unflatten_probe, "Expand": expand_probe, "Select": select_probe,
-    "Slice": slice_probe, "Concat": concat_probe, "Parameter": parameter_probe, "Upsample": upsample_probe,
+    "Slice": slice_probe, "Concat": concat_probe, "Parameter": parameter_probe, "Buffer": parameter_probe, "Upsample": upsample_probe,
     **{f"{kind}Pad{r}d": pad_probe(r) for r in (1, 2, 3)
        for kind in ("Zero", "Constant", "Reflection", "Replication", "Circular")},
     "PixelShuffle": pixel_shuffle_probe, "PixelUnshuffle": pixel_unshuffle_probe,

@@ -224,7 +224,7 @@ def structure(t: str, a: dict, shapes: list) -> str | None:
         return "too many dimensions"
     if t == "Slice" and a.get("step") is not None and a["step"] < 1:
         return "slice step must be positive"
-    if t == "Parameter":
+    if t in ("Parameter", "Buffer"):
         shape = a["shape"] if isinstance(a["shape"], tuple) else (a["shape"],)
         if any(d < 0 for d in shape):
             return f"negative dimension in {list(shape)}"
@@ -267,7 +267,7 @@ CHECKS = {
                               "GroupedQueryAttention", "RotaryEmbedding", "ScaledDotProductAttention",
                               "RelativePositionBias", "ShiftedWindowAttention", "ShiftedWindowAttentionV2")},
     **{t: structure for t in ("PixelShuffle", "PixelUnshuffle", "ChannelShuffle", "Upsample", "Add", "Sub", "Mul",
-                              "Div", "Slice", "Parameter")},
+                              "Div", "Slice", "Parameter", "Buffer")},
 }
 
 

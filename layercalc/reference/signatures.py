@@ -17,6 +17,7 @@ weight, shape or count.
 Forms::
 
     "int" "float" "bool"       one value (an int written as 2.0 is 2; 2.5 is refused)
+    "number"                   an int or a float, kept as written (a Python number operand)
     ("str", choices)           one of the strings
     ("ints", n)                an int, or a list of 1 or n ints, read as an n-tuple
     ("ints", None)             an int or a list of ints, kept as written (a tuple)
@@ -86,6 +87,7 @@ _TRANSFORMER = (("d_model", INFER, "int"), ("nhead", REQUIRED, "int"), ("dim_fee
                 ("layer_norm_eps", 1e-5, "float"), ("batch_first", False, "bool"), ("norm_first", False, "bool"),
                 ("bias", True, "bool"))
 _EMBEDDING_NORM = (("max_norm", None, "float"), ("norm_type", 2.0, "float"), ("scale_grad_by_freq", False, "bool"))
+_DTYPES = ("float16", "bfloat16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool")
 _UPSAMPLE_MODES = ("nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear")
 
 SIGNATURES: dict[str, tuple] = {
@@ -190,7 +192,9 @@ SIGNATURES: dict[str, tuple] = {
     # structure: tensor functions (torch.add, torch.cat(dim=0), Tensor.reshape/permute/transpose/select,
     # x[start:end:step] along dim, Tensor.expand, torch.mean(dim=None, keepdim=False), torch.matmul,
     # torch.abs/neg, nn.Parameter(torch.empty(shape)))
-    **{name: () for name in ("Add", "Sub", "Mul", "Div", "MatMul", "Abs", "Neg")},
+    **{name: (("scalar", None, "number"),) for name in ("Add", "Mul")},
+    **{name: (("scalar", None, "number"), ("scalar_first", False, "bool")) for name in ("Sub", "Div")},
+    **{name: () for name in ("MatMul", "Abs", "Neg")},
     "Concat": (("dim", 0, "int"),),
     "Reshape": (("shape", REQUIRED, "shape"),),
     "Permute": (("dims", REQUIRED, "shape"),),
@@ -203,6 +207,8 @@ SIGNATURES: dict[str, tuple] = {
     # HuggingFace-style decoders: the rotary tables computed once for every layer (layercalc/layers/rotary.py)
     "RotaryTables": (("dim", REQUIRED, "int"), ("base", 10000.0, "float"), ("scaling", 1.0, "float"),
                      ("original", True, "bool")),
+    # a registered buffer (register_buffer(name, torch.zeros(shape, dtype=dtype)))
+    "Buffer": (("shape", REQUIRED, ("ints", None)), ("dtype", "float32", ("str", _DTYPES))),
 }
 
 
@@ -276,6 +282,10 @@ def convert(v, form, name: str):
         return _int(v, name)
     if form == "float":
         return _float(v, name)
+    if form == "number":
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise ArgError(f"{name} must be a number, got {v!r}")
+        return v
     if form == "bool":
         if not isinstance(v, bool):
             raise ArgError(f"{name} must be true or false, got {v!r}")

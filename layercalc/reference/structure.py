@@ -100,6 +100,11 @@ def parameter(ctx) -> Tensor:
     return ctx.param("weight", shape).copy()
 
 
+def buffer(ctx) -> Tensor:
+    shape = (ctx.shape,) if isinstance(ctx.shape, int) else tuple(ctx.shape)
+    return ctx.buffer("buffer", shape, value=0, dtype=ctx.dtype).copy()
+
+
 def pad_kernel(rank: int, mode: str):
     """(left, right[, top, bottom[, front, back]]): pairs from the last dimension backwards. torch's
     ``F.pad`` takes fewer pairs too (``ZeroPad2d([1, 1])`` pads the last dimension only)."""
@@ -170,16 +175,50 @@ def result_dtype(xs) -> str:
     return ints[0] if ints else "bool"
 
 
+def scalar_tensor(value) -> Tensor:
+    """A Python number as an operand: a 0-D tensor of its kind (bool, int64, or the default float32)."""
+    dtype = "bool" if isinstance(value, bool) else "int64" if isinstance(value, int) else "float32"
+    return Tensor((), [value], dtype)
+
+
+def operands(ctx, xs) -> tuple:
+    """The inputs, or the one input and the constant ``scalar`` (first with ``scalar_first``)."""
+    scalar = ctx.args.get("scalar")
+    if scalar is None:
+        if len(xs) < 2:
+            raise ValueError(f"{len(xs)} input(s) and no scalar: an element-wise op needs two operands")
+        if ctx.args.get("scalar_first"):
+            raise ValueError("scalar_first without a scalar")
+        return xs
+    if len(xs) != 1:
+        raise ValueError(f"a scalar operand and {len(xs)} inputs: with a scalar the op takes one input")
+    s = scalar_tensor(scalar)
+    return (s, xs[0]) if ctx.args.get("scalar_first") else (xs[0], s)
+
+
+def result_dtype_of(xs) -> str:
+    """The dtype of tensors and Python numbers: a number (0-D here) decides only when its kind is higher."""
+    dimmed = [x for x in xs if x.rank]
+    if not dimmed or len(dimmed) == len(xs):
+        return result_dtype(xs)
+    kind = {"bool": 0}
+    rank_of = lambda d: 2 if d in FLOAT_DTYPES else kind.get(d, 1)  # noqa: E731
+    top = max(rank_of(x.dtype) for x in xs if not x.rank)
+    out = result_dtype(dimmed)
+    return result_dtype([x for x in xs if not x.rank]) if top > rank_of(out) else out
+
+
 def nary(op_name: str):
     """x0 op x1 op x2 ...: one operation per output element and operand after the first."""
     def kernel(ctx, *xs: Tensor) -> Tensor:
+        xs = operands(ctx, xs)
         o = Ops(ctx)
         op = getattr(o, op_name)
         shape = broadcast_shape(*(x.shape for x in xs))
         acc = broadcast_to(xs[0], shape).data
         for x in xs[1:]:
             acc = [op(a, b) for a, b in zip(acc, broadcast_to(x, shape).data)]
-        return Tensor(shape, acc, result_dtype(xs))
+        return Tensor(shape, acc, result_dtype_of(xs))
     kernel.__name__ = op_name
     return kernel
 
@@ -192,9 +231,10 @@ def unary(op_name: str):
     return kernel
 
 
-def divide(ctx, a: Tensor, b: Tensor) -> Tensor:
-    out = nary("div")(ctx, a, b)
-    out.dtype = result_dtype([a, b]) if result_dtype([a, b]) in FLOAT_DTYPES else "float32"  # true division
+def divide(ctx, *xs: Tensor) -> Tensor:
+    out = nary("div")(ctx, *xs)
+    if out.dtype not in FLOAT_DTYPES:
+        out.dtype = "float32"  # true division
     return out
 
 
@@ -321,7 +361,7 @@ def upsample(ctx, x: Tensor) -> Tensor:
 KERNELS = {
     "Flatten": flatten, "Unflatten": unflatten, "Reshape": reshape, "Permute": permute_kernel,
     "Transpose": transpose, "Expand": expand, "Select": select, "Slice": slice_kernel, "Concat": concat,
-    "Parameter": parameter,
+    "Parameter": parameter, "Buffer": buffer,
     "Add": nary("add"), "Mul": nary("mul"), "Sub": nary("sub"), "Div": divide, "Abs": unary("abs"),
     "Neg": unary("neg"),
     "Mean": mean, "MatMul": matmul, "Upsample": upsample,
