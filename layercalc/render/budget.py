@@ -103,17 +103,8 @@ def seconds(s: float) -> str:
     return f"{s * 1e9:.2f} ns"
 
 
-def render_cost(c, fmt: str, summary: dict, roof) -> str | None:
-    rows = []
-    for k, (row, d) in enumerate(zip(c.layers, c.rows)):
-        r = dict(d)
-        r.update(name=row.name, type=row.type)
-        if roof:
-            r.update(intensity=f"{roof[k]['intensity']:.1f}", bound=roof[k]["bound"],
-                     floor=seconds(roof[k]["latency_floor_s"]) if fmt == "table" else roof[k]["latency_floor_s"])
-        rows.append(r)
-    totals = dict(c.totals)
-    totals["name"] = "Total"
+def cost_lines(c, summary: dict) -> list[str]:
+    """The lines below the cost table: per step, over tokens or steps, the decoder, the accelerator."""
     t = c.totals
     lines = [f"Per step: forward {t['forward_flops']:,} FLOPs, backward {t['backward_flops']:,}"
              + (f", recomputation {t['recompute_flops']:,}" if t["recompute_flops"] else "")
@@ -133,5 +124,19 @@ def render_cost(c, fmt: str, summary: dict, roof) -> str | None:
                      f"{s['bandwidth'] / 1e12:g} TB/s): forward latency floor {seconds(s['forward_latency_floor_s'])}; "
                      f"training at MFU {s['mfu']:g}: {seconds(s['training_seconds'])} = "
                      f"{s['accelerator_hours']:,.1f} accelerator-hours")
+    return lines
+
+
+def render_cost(c, fmt: str, summary: dict, roof) -> str | None:
+    rows = []
+    for k, (row, d) in enumerate(zip(c.layers, c.rows)):
+        r = dict(d)
+        r.update(name=row.name, type=row.type)
+        if roof:
+            r.update(intensity=f"{roof[k]['intensity']:.1f}", bound=roof[k]["bound"],
+                     floor=seconds(roof[k]["latency_floor_s"]) if fmt == "table" else roof[k]["latency_floor_s"])
+        rows.append(r)
+    totals = dict(c.totals)
+    totals["name"] = "Total"
     cols = COST_COLUMNS + (ROOF_COLUMNS if roof else [])
-    return _emit(c.report.name, cols, rows, totals, lines, fmt)
+    return _emit(c.report.name, cols, rows, totals, cost_lines(c, summary), fmt)
