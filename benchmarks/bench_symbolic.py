@@ -2,10 +2,12 @@
 
     python benchmarks/bench_symbolic.py [--runs 11] [--before REF]
 
-1. ``summary --symbolic B,T`` of gpt3-175b against the concrete ``summary`` (target: within 3x).
+1. ``summary --symbolic B,T`` of gpt3-175b against the concrete ``summary`` (target: within 3x);
+   ``cost --symbolic B,T`` of gpt3-175b (with --tokens and an accelerator) against the concrete
+   ``cost`` and ``summary``.
 2. ``explain`` of resnet50 against ``summary`` of resnet50 (target: within 2x).
-3. The concrete ``summary`` of resnet50 before symbolic dims (REF, default: the parent of the
-   commit that added them) and now, in paired runs (target: no slower).
+3. The concrete ``summary`` of resnet50 and ``cost`` of gpt2-small before (REF, default: the parent
+   of the commit that added symbolic dims) and now, in paired runs (target: no slower).
 
 It prints figures; it asserts nothing (time belongs here, not in tests).
 """
@@ -60,6 +62,14 @@ def main() -> None:
     print(f"gpt3-175b summary --symbolic B,T   {t['symbolic'] * 1000:8.1f} ms  "
           f"({t['symbolic'] / t['concrete']:.2f}x the concrete summary; target <= 3x)")
 
+    cost_args = ["--tokens", "3e11", "--accelerator", "h100-sxm"]
+    t = side_by_side({"summary": now + ["summary", spec["gpt3-175b"]],
+                      "cost": now + ["cost", spec["gpt3-175b"], *cost_args],
+                      "symbolic": now + ["cost", spec["gpt3-175b"], *cost_args, "--symbolic", "B,T"]}, args.runs)
+    print(f"gpt3-175b cost                     {t['cost'] * 1000:8.1f} ms  ({t['cost'] / t['summary']:.2f}x summary)")
+    print(f"gpt3-175b cost --symbolic B,T      {t['symbolic'] * 1000:8.1f} ms  "
+          f"({t['symbolic'] / t['cost']:.2f}x the concrete cost, {t['symbolic'] / t['summary']:.2f}x summary)")
+
     t = side_by_side({"summary": now + ["summary", spec["resnet50"]],
                       "explain": now + ["explain", spec["resnet50"]]}, args.runs)
     print(f"resnet50 summary                   {t['summary'] * 1000:8.1f} ms")
@@ -78,6 +88,10 @@ def main() -> None:
                           "now": env_now + ["summary", spec["resnet50"]]}, runs)
         tj = side_by_side({"before": env_before + ["summary", spec["resnet50"], "--format", "json"],
                            "now": env_now + ["summary", spec["resnet50"], "--format", "json"]}, runs)
+        gpt2 = os.path.join(ROOT, "specs", "gpt2-small.yaml")
+        has_cost = subprocess.run(env_before + ["cost", gpt2], capture_output=True).returncode == 0
+        tc = side_by_side({"before": env_before + ["cost", gpt2, "--format", "json"],
+                           "now": env_now + ["cost", gpt2, "--format", "json"]}, runs) if has_cost else None
         # the engine alone, in process (no start-up, no renderer): medians of 15 analyses, 5 rounds interleaved
         engine = {"before": [], "now": []}
         for _ in range(5):
@@ -92,6 +106,11 @@ def main() -> None:
     print(f"resnet50 summary, before ({sha})   {t['before'] * 1000:8.1f} ms   json {tj['before'] * 1000:8.1f} ms")
     print(f"resnet50 summary, now              {t['now'] * 1000:8.1f} ms   json {tj['now'] * 1000:8.1f} ms  "
           f"({t['now'] / t['before']:.3f}x and {tj['now'] / tj['before']:.3f}x before; {runs} paired runs)")
+    if tc is not None:
+        print(f"gpt2-small cost --format json      before {tc['before'] * 1000:6.1f} ms   "
+              f"now {tc['now'] * 1000:6.1f} ms  ({tc['now'] / tc['before']:.3f}x; {runs} paired runs)")
+    else:
+        print(f"gpt2-small cost: no `cost` command at {sha}")
     print(f"resnet50 analyze() in process      before {eb:6.1f} ms   now {en:6.1f} ms  ({en / eb:.3f}x)")
     print("(the CLI figures include every change since REF: table folding, json tree; the engine line is the rules)")
 

@@ -95,11 +95,17 @@ class TreeNode:
         return f"TreeNode({self.name!r}, {self.label!r}, layers={self.layers})"
 
 
+def _whole(v) -> bool:
+    """A whole number: an int or an int subclass (a symbolic integer), not a bool."""
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
 def numeric_fields(rows) -> list[str]:
-    """The whole-number fields of a row's JSON form (the ones a group sums)."""
+    """The whole-number fields of a row's JSON form (the ones a group sums; with ``--symbolic``,
+    symbolic integers, whose sums are the sums of their polynomials)."""
     if not rows:
         return []
-    return [k for k, v in rows[0].to_dict().items() if type(v) is int]
+    return [k for k, v in rows[0].to_dict().items() if _whole(v)]
 
 
 def has_groups(rows) -> bool:
@@ -121,7 +127,7 @@ def build_tree(rows, inputs: dict | None = None, fields: list[str] | None = None
     """
     fields = numeric_fields(rows) if fields is None else list(fields)
     if extra:
-        fields += [k for k, v in extra[0].items() if type(v) is int and k not in fields]
+        fields += [k for k, v in extra[0].items() if _whole(v) and k not in fields]
     combine = combine or {}
     roots: list[TreeNode] = []
     stack: list[tuple] = []  # (group, node) from the outermost open group inwards

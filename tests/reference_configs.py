@@ -520,3 +520,20 @@ CONFIGS = {
        for k in ("Zero", "Constant", "Reflection", "Replication", "Circular")},
     "PixelShuffle": pixel_shuffle, "PixelUnshuffle": pixel_unshuffle, "ChannelShuffle": channel_shuffle,
 }
+
+
+# --- HuggingFace-style rotary tables (layercalc/layers/rotary.py) -------------------------------------------
+
+
+def rotary_tables(draw):
+    args = {"dim": 2 * draw(ints(1, 3))}
+    if draw(flag()):
+        args["base"] = draw(st.sampled_from([100.0, 500000.0]))
+    if draw(flag()):
+        args["scaling"] = draw(st.sampled_from([0.5, 1.25]))
+    if draw(flag()):
+        args["original"] = draw(flag())
+    return args, [[draw(ints(1, 2)), draw(ints(1, 4))]], ["int64"]
+
+
+CONFIGS["RotaryTables"] = rotary_tables

@@ -138,3 +138,33 @@ def test_memory_and_diff_pages(browser, tmp_path):
     # diff: params 11,689,512 -> 25,557,032, +13,867,520 (+118.63%)
     assert "+13,867,520 (+118.63%)" in pages["diff"].stdout
     assert pages["diff"].stdout.count("<svg") == 4  # two pair charts and both graphs
+
+
+def test_cost_page(browser, tmp_path):
+    p = cli("cost", spec("gpt2-small"), "--tokens", "3e11", "--accelerator", "h100-sxm", "--format", "html")
+    assert p.returncode == 0, p.stderr
+    html = p.stdout
+    assert html.startswith("<!doctype html>") and not re.search(r'\b(src|href)\s*=\s*"(?!#)', html)
+    # GPT-2 small at B=1, T=1024: training FLOPs per step 113,616·T² + 742,897,152·T (tests/test_symbolic.py)
+    # = 119,135,010,816 + 760,726,683,648 = 879,861,694,464, in the first card
+    assert "879,861,694,464" in html
+    # the roofline columns and the 12 transformer blocks folded (the table opens at a readable depth)
+    assert "Bytes moved" in html and "Bound" in html and "memory" in html
+    assert "Where the compute goes" in html and html.count("<svg") == 3
+    path = tmp_path / "cost.html"
+    path.write_text(html)
+    tab, url = load(browser, path)
+    assert tab.console_errors() == [] and tab.requests() == [url]
+    colours, inked = image_stats(browser, tab.screenshot())
+    assert colours > 50 and inked > 0.05, (colours, inked)
+    n = tab.evaluate("document.querySelectorAll('.table details').length")
+    assert n >= 12
+    tab.evaluate("document.querySelector('button[data-open=\"0\"]').click()")
+    assert tab.evaluate("document.querySelectorAll('.table details[open]').length") == 0
+    # usage: html is a concrete page; a spec error exits 1 with nothing on standard output
+    assert cli("cost", spec("lenet5"), "--format", "html", "--symbolic", "B").returncode == 2
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("layercalc: 1\nname: bad\ninputs:\n  x: [1, 4]\nlayers:\n"
+                   "  - Linear: {in_features: 5, out_features: 2}\n")
+    p = cli("cost", str(bad), "--format", "html")
+    assert p.returncode == 1 and p.stderr.startswith(f"{bad}:6:") and p.stdout == ""

@@ -349,9 +349,9 @@ def test_from_torch_takes_tensors_and_names_dims():
     assert ours(report) == measure(model, [torch.zeros(5, 3, 32, 32), torch.zeros(5, 12)])
 
 
-def test_hf_is_refused_clearly():
+def test_hf_needs_a_config():
     run = _cli("import", "--hf", "config.json", "--input", "input_ids=1,8:int64")
-    assert run.returncode == 2 and "--hf is not available in this version" in run.stderr
+    assert run.returncode == 2 and "--hf config.json: no such file" in run.stderr
 
 
 @pytest.mark.parametrize("name", ["resnet18", "vit_tiny_patch16_224", "convnext_atto", "resnetv2_18"])

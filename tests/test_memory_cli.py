@@ -64,6 +64,29 @@ def test_max_batch_is_the_largest_that_fits():
     assert layercalc.memory(SPECS / "resnet18.yaml", dims={"B": best + 1}).totals["training_peak_bytes"] > capacity
 
 
+def test_max_batch_when_the_optimizer_step_is_the_peak_at_small_batches():
+    """AlexNet with AdamW on CUDA: at batch 1 and 2 the training peak is the optimizer's step (the model
+    states and the foreach temporaries, the same at any batch), so the line through 1 and 2 is flat; the
+    search doubles, then bisects."""
+    path = SPECS / "alexnet.yaml"
+    flat = [layercalc.memory(path, dims={"B": b}).totals["training_peak_bytes"] for b in (1, 2)]
+    assert flat[0] == flat[1]
+    capacity = 2 * 10**9
+    proc = cli("memory", str(path), "--memory", "2GB", "--max-batch", "B", "--format", "json")
+    best = json.loads(proc.stdout)["memory"]["fit"]["max_batch"]
+    assert layercalc.memory(path, dims={"B": best}).totals["training_peak_bytes"] <= capacity
+    assert layercalc.memory(path, dims={"B": best + 1}).totals["training_peak_bytes"] > capacity
+
+
+def test_max_value_searches_a_peak_that_is_flat_at_first():
+    from layercalc.budget.fit import MAX_VALUE, max_value
+
+    # max(1000, 10 v) fits 5000 up to v = 500
+    assert max_value(lambda v: max(1000, 10 * v), 5000) == 500
+    assert max_value(lambda v: 1000, 5000) == MAX_VALUE
+    assert max_value(lambda v: max(1000, v - 40), 1000) == 1040
+
+
 @pytest.mark.parametrize("args,needle", [
     (["--optimizer", "lion"], "adamw"), (["--precision", "int4"], "amp-bf16"), (["--device", "tpu"], "cuda"),
     (["--attention", "sparse"], "flash"), (["--accelerator", "b200"], "h100-sxm"), (["--memory", "lots"], "80GB"),

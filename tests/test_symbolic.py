@@ -146,19 +146,114 @@ def test_memory_bytes_on_the_cpu_equal_concrete_memory_at_random_points(name, op
     names, valid = sym["symbolic"]["dims"], sym["symbolic"]["valid"]
     default = layercalc.analyze(str(spec)).dims
     precision = options[-1] if "--precision" in options else "fp32"
-    rng = random.Random("cpu" + name + precision)
-    points = []
-    while len(points) < 8:
-        point = {n: rng.randint(1, 2 * default[n] + 8) for n in names}
-        if holds(valid, point):
-            points.append(point)
-    for point in points:
+    for point in random_points(names, valid, default, "cpu" + name + precision, n=8):
         concrete = layercalc.memory(str(spec), dims=point, device="cpu", precision=precision).to_dict()
         for srow, crow in zip(sym["layers"], concrete["layers"]):
             for key in MEMORY_FIELDS:
                 assert value(srow[key], point) == crow[key], (srow["name"], key, point)
         for key in MEMORY_FIELDS:
             assert value(sym["totals"][key], point) == concrete["totals"][key], (key, point)
+
+
+COST_FIELDS = ("forward_macs", "backward_macs", "recompute_macs", "training_macs", "forward_flops", "backward_flops",
+               "recompute_flops", "training_flops")
+
+
+def cost_json(spec, *args):
+    """`cost --format json` with the roofline (bf16 on an H100) and totals over 3e11 tokens, or over
+    1,000 steps for a spec without token ids."""
+    for total in (["--tokens", "3e11"], ["--steps", "1000"]):
+        result = runner.invoke(app, ["cost", str(spec), "--precision", "bf16", "--accelerator", "h100-sxm", *total,
+                                     "--format", "json", *args])
+        if result.exit_code == 0:
+            return json.loads(result.stdout), total
+    raise AssertionError(result.output)
+
+
+def random_points(names, valid, default, seed, n=20):
+    rng = random.Random(seed)
+    points, tries = [], 0
+    while len(points) < n and tries < 100_000:
+        tries += 1
+        point = {k: rng.randint(1, 2 * default[k] + 8) for k in names}
+        if holds(valid, point):
+            points.append(point)
+    assert len(points) == n, valid
+    return points
+
+
+@pytest.mark.parametrize("spec,extra", [(p, ()) for p in SPEC_FILES]
+                         + [(SPECS / "gpt2-small.yaml", ("--checkpoint", "all", "--attention", "flash"))],
+                         ids=[p.stem for p in SPEC_FILES] + ["gpt2-small-checkpoint-flash"])
+def test_cost_figures_equal_concrete_cost_at_random_points(spec, extra):
+    """`cost --symbolic`: forward, backward, recompute and training MACs and FLOPs of every row and of the
+    totals, the bytes each layer moves (roofline), the decoder's prefill and per-token cost and the
+    training total over the tokens (or steps), at 20 random points of the domain, equal `cost`."""
+    sym, total = cost_json(spec, "--symbolic", "all", *extra)
+    names, valid = sym["symbolic"]["dims"], sym["symbolic"]["valid"]
+    not_symbolic = sym["symbolic"]["not_symbolic"]
+    assert {"intensity", "bound", "latency_floor_s", "training_seconds"} <= set(not_symbolic)
+    default = layercalc.analyze(str(spec)).dims
+    for point in random_points(names, valid, default, "cost" + spec.stem + "".join(extra)):
+        concrete, _ = cost_json(spec, *extra, *[f"--dim={k}={v}" for k, v in point.items()])
+        for srow, crow in zip(sym["layers"], concrete["layers"]):
+            for key in COST_FIELDS + ("bytes_moved",):
+                assert value(srow[key], point) == crow[key], (srow["name"], key, point)
+            assert "intensity" not in srow and "bound" not in srow
+        for key in COST_FIELDS:
+            assert value(sym["totals"][key], point) == concrete["totals"][key], (key, point)
+        s, c = sym["cost"], concrete["cost"]
+        for key in ("context", "prefill_macs", "prefill_flops", "per_token_macs", "per_token_flops", "tokens_per_step"):
+            assert (key in s) == (key in c), key
+            if key in s:
+                assert value(s[key], point) == c[key], (key, point)
+        # the total over tokens: exact, the concrete report's training FLOPs per token times the tokens
+        # (its own total is a float of the same quantity)
+        if total[0] == "--tokens":
+            exact = Fraction(concrete["totals"]["training_flops"], c["tokens_per_step"]) * 300_000_000_000
+        else:
+            exact = Fraction(concrete["totals"]["training_flops"]) * 1000
+        if "training_flops_total" in not_symbolic:  # BERT's pooler: B·d² per step is not per token of B·T
+            assert "training_flops_total" not in s and total[0] == "--tokens"
+            continue
+        assert value(s["training_flops_total"], point) == exact, point
+        assert abs(float(exact) - c["training_flops_total"]) <= 1e-9 * float(exact)
+
+
+def test_cost_gpt2_small_training_is_three_forwards():
+    """GPT-2 small: every product has an input gradient (the embeddings before the first block are
+    trainable, so its input requires grad) and a weight gradient: backward = 2 x forward MACs, training
+    = 3 x; per token of B·T: forward 18,432·T + 123,532,032 MACs (test_gpt2_small_forward_macs_is_the_hand_count)."""
+    d, _ = cost_json(SPECS / "gpt2-small.yaml", "--symbolic", "B,T")
+    t = d["totals"]
+    assert poly_terms(t["backward_macs"]) == {(1, 2): 2 * 18_432, (1, 1): 2 * 123_532_032}   # 36,864 and 247,064,064
+    assert poly_terms(t["training_macs"]) == {(1, 2): 3 * 18_432, (1, 1): 3 * 123_532_032}   # 55,296 and 370,596,096
+    # per generated token at context T: the forward / T, for the B sequences
+    assert poly_terms(d["cost"]["per_token_macs"]) == {(1, 1): 18_432, (1, 0): 123_532_032}
+    # training FLOPs per token: (37,872·T + 247,632,384) x 3 = 113,616·T + 742,897,152 (docs/formulas.md)
+    assert poly_terms(d["cost"]["training_flops_per_token"]) == {(1,): 113_616, (0,): 742_897_152}
+    # an element-wise layer moves its input and output: ln_f at bf16, 2 x 768 x 2 bytes per token
+    ln_f = next(r for r in d["layers"] if r["name"] == "ln_f")
+    assert ln_f["bytes_moved"]["expr"] == "3072*B*T + 3072"  # and its weight and bias, 2 x 768 x 2 bytes
+
+
+def test_cost_symbolic_formats_and_usage():
+    gpt2 = str(SPECS / "gpt2-small.yaml")
+    out = {}
+    for fmt in ("table", "markdown", "csv", "latex"):
+        result = runner.invoke(app, ["cost", gpt2, "--symbolic", "B,T", "--accelerator", "h100-sxm", "-f", fmt])
+        assert result.exit_code == 0, result.output
+        out[fmt] = result.output
+    assert "training B·T·(113,616·T + 742,897,152)" in out["table"] and "Not formulas" in out["table"]
+    assert "| **B·T·(55,296·T + 370,596,096)** |" in out["markdown"]
+    assert out["csv"].splitlines()[0].endswith(",bytes_moved")
+    assert "55296*B*T**2 + 370596096*B*T" in out["csv"]
+    assert r"55296 B T^{2} + 370596096 B T" in out["latex"] and r"\begin{tabular}" in out["latex"]
+    for args in (["--symbolic", "X"], ["--symbolic", "B", "--tokens", "1.5"], ["--symbolic", "B", "--dim", "B=2"]):
+        result = runner.invoke(app, ["cost", gpt2, *args])
+        assert result.exit_code == 2 and "Traceback" not in result.output, (args, result.output)
+    # a concrete cost has no latex
+    assert runner.invoke(app, ["cost", gpt2, "-f", "latex"]).exit_code == 2
 
 
 def test_json_shape_and_grammar():
@@ -291,7 +386,7 @@ def test_formats_render():
         result = runner.invoke(app, ["summary", str(SPECS / "gpt2-small.yaml"), "--symbolic", "B,T", "-f", fmt])
         assert result.exit_code == 0, result.output
     table = runner.invoke(app, ["flops", str(SPECS / "gpt2-small.yaml"), "--symbolic", "B,T"]).output
-    assert "B·T·(18,432·T + 123,532,032)" in table and "valid for: B >= 2 and T >= 2" in table
+    assert "B·T·(18,432·T + 123,532,032)" in table and "valid for: every size >= 1" in table
     latex = runner.invoke(app, ["flops", str(SPECS / "gpt2-small.yaml"), "--symbolic", "B,T", "-f", "latex"]).output
     assert r"18432 B T^{2} + 123532032 B T" in latex and r"\begin{tabular}" in latex
 
@@ -321,10 +416,169 @@ def test_a_repeat_that_follows_a_symbolic_dim_is_refused(tmp_path):
 
 def test_usage_errors():
     gpt2 = str(SPECS / "gpt2-small.yaml")
-    for args in (["--symbolic", "B", "--dim", "B=4"], ["--symbolic", "B", "--depth", "1"], ["--symbolic", ""]):
+    for args in (["--symbolic", "B", "--dim", "B=4"], ["--symbolic", "B", "--depth", "x"], ["--symbolic", ""]):
         result = runner.invoke(app, ["summary", gpt2, *args])
         assert result.exit_code == 2, (args, result.output)
         assert "Traceback" not in result.output
     result = runner.invoke(app, ["memory", gpt2, "--symbolic", "B", "--memory", "80GB"])
     assert result.exit_code == 2 and "does not combine" in result.output
     assert runner.invoke(app, ["summary", gpt2, "--symbolic", "all", "-f", "json"]).exit_code == 0
+
+
+# --- depth: the block tree sums formulas --------------------------------------------------------------
+
+
+def canon(fig) -> dict:
+    """A json figure as a polynomial {((var, exponent), ...): coefficient}, whatever its vars' order."""
+    if isinstance(fig, int):
+        return {(): Fraction(fig)} if fig else {}
+    out = {}
+    for c, exps in fig["terms"]:
+        out[tuple((v, e) for v, e in zip(fig["vars"], exps) if e)] = Fraction(c)
+    return out
+
+
+def poly_sum(polys) -> dict:
+    out: dict = {}
+    for p in polys:
+        for m, c in p.items():
+            out[m] = out.get(m, 0) + c
+    return {m: c for m, c in out.items() if c}
+
+
+def frontier_of(nodes, depth, level=1):
+    """The rows a table shows at ``depth`` that are not expanded (json tree nodes)."""
+    out = []
+    for n in nodes:
+        if depth is not None and level > depth:
+            continue
+        if n.get("children") and (depth is None or level < depth):
+            out += frontier_of(n["children"], depth, level + 1)
+        else:
+            out.append(n)
+    return out
+
+
+def leaves_of(node):
+    if node.get("kind") == "layer":
+        return [node["name"]]
+    return [name for c in node["children"] for name in leaves_of(c)]
+
+
+GROUPED = [p for p in SPEC_FILES if "blocks:" in p.read_text()]
+
+
+@pytest.mark.parametrize("command", ["summary", "cost"])
+@pytest.mark.parametrize("spec", GROUPED, ids=lambda p: p.stem)
+def test_folded_formulas_are_the_sums_of_the_unfolded_rows(spec, command):
+    """--symbolic with --depth: each block row's formula is the sum, as a polynomial, of its layers'
+    formulas (the report's figures, and cost's), and at every depth the rows shown add up to the totals."""
+    result = runner.invoke(app, [command, str(spec), "--symbolic", "all", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    d = json.loads(result.stdout)
+    rows = {r["name"]: r for r in d["layers"]}
+    tree = d["tree"]
+    keys = ("params", "trainable_params", "buffers", "macs", "flops") + (COST_FIELDS if command == "cost" else ())
+    symbolic_groups = 0
+    for top in tree:
+        stack = [top]
+        while stack:
+            node = stack.pop()
+            if node["kind"] == "layer":
+                continue
+            stack += node["children"]
+            for key in keys:
+                assert canon(node[key]) == poly_sum(canon(rows[n][key]) for n in leaves_of(node)), (node["name"], key)
+            symbolic_groups += isinstance(node["flops"], dict)
+    assert symbolic_groups > 0  # the check compared formulas, not only numbers
+    depth = 1
+    while True:
+        shown = frontier_of(tree, depth)
+        for key in ("macs", "flops", "params") + (COST_FIELDS if command == "cost" else ()):
+            expected = canon(d["totals"][key])
+            assert poly_sum(canon(n[key]) if n["kind"] != "layer" else canon(rows[n["name"]][key])
+                            for n in shown) == expected, (depth, key)
+        if all(n["kind"] == "layer" for n in shown):
+            break
+        depth += 1
+
+
+def test_depth_table_of_formulas():
+    """GPT-2 small at depth 1: the 12 blocks in one row, 12 x (1,536·T + 7,077,888) MACs per token of
+    B·T (2·d·T for the two attention products, 12·d² = 7,077,888 for the projections and the MLP)."""
+    gpt2 = str(SPECS / "gpt2-small.yaml")
+    out = runner.invoke(app, ["flops", gpt2, "--symbolic", "B,T", "--depth", "1"]).output
+    assert "B·T·(18,432·T + 84,934,656)" in out and "Block x12" in out and "h.0" not in out
+    assert "Depth 1 of 3" in out
+    out = runner.invoke(app, ["flops", gpt2, "--symbolic", "B,T", "--depth", "2", "-f", "csv"]).output.splitlines()
+    assert out[0] == "name,type,layers,macs,flops,level"
+    assert "h.3,Block,8,1536*B*T**2 + 7077888*B*T,3156*B*T**2 + 14202624*B*T,2" in out
+    out = runner.invoke(app, ["flops", gpt2, "--symbolic", "B,T", "--depth", "0"]).output
+    assert "Block" not in out and "MACs: B·T·(18,432·T + 123,532,032)" in out
+    for fmt in ("markdown", "latex"):
+        assert runner.invoke(app, ["summary", gpt2, "--symbolic", "B,T", "--depth", "1", "-f", fmt]).exit_code == 0
+
+
+# --- sizes of 1 ---------------------------------------------------------------------------------
+
+
+def test_a_dim_of_1_is_in_the_domain_and_holds_there():
+    """GPT-2 small says B: 1, and B is traced at 2; broadcasting wte + wpe ([B, T, 768] + [1, T, 768])
+    puts no condition on B or T, so the domain admits 1, and the formulas equal the concrete report at
+    B = 1 (and at T = 1, a single token)."""
+    spec = SPECS / "gpt2-small.yaml"
+    sym = symbolic_json(spec, ["B", "T"])
+    assert sym["symbolic"]["valid"] == "" and sym["symbolic"]["notes"] == []
+    for point in ({"B": 1, "T": 1024}, {"B": 1, "T": 1}, {"B": 5, "T": 1}, {"B": 1, "T": 77}):
+        concrete = layercalc.analyze(str(spec), dims=point)
+        for srow, crow in zip(sym["layers"], concrete.layers):
+            assert [value(d, point) for d in srow["output_shape"]] == crow.output_shape, (srow["name"], point)
+            assert value(srow["flops"], point) == crow.flops, (srow["name"], point)
+        assert value(sym["totals"]["macs"], point) == concrete.totals["macs"]
+
+
+def test_a_rule_that_needs_more_than_one_value_states_it(tmp_path):
+    """BatchNorm1d without running statistics on [B, 16] compares B with 1 (torch refuses one value per
+    channel): the comparison is recorded, the domain is B >= 2, and a spec that says B: 1 is told so."""
+    spec = tmp_path / "bn.yaml"
+    spec.write_text("layercalc: 1\ndims: {B: 1}\ninputs:\n  x: [B, 16]\nlayers:\n  - Linear: {out_features: 16}\n"
+                    "  - BatchNorm1d: {track_running_stats: false}\n")
+    result = runner.invoke(app, ["summary", str(spec), "--symbolic", "B", "-f", "json"])
+    assert result.exit_code == 0, result.output
+    sym = json.loads(result.stdout)["symbolic"]
+    assert sym["valid"] == "B >= 2"
+    assert sym["notes"] == ["B is 1 in the spec, outside the domain (B >= 2); for B = 1, run without --symbolic"]
+
+
+def test_arithmetic_unseen_by_the_trace_is_caught_at_1(tmp_path, monkeypatch):
+    """A rule that looks at the plain value 1 (here Flatten, made to drop a leading size of 1 through
+    int(), which the trace cannot see) would make the formulas traced at B = 2 silently wrong at B = 1:
+    the check at 1 finds the layer, narrows the domain to B >= 2 and says where and why."""
+    from layercalc.layers.registry import REGISTRY
+    from layercalc.layers.base import Out
+
+    flatten = REGISTRY["Flatten"]
+    original = type(flatten).forward
+
+    def squeezing(self, a, xs):
+        out = original(self, a, xs)
+        if int(out.shape[0]) == 1:  # the plain int: no guard recorded
+            return Out(tuple(out.shape[1:]))
+        return out
+
+    monkeypatch.setattr(type(flatten), "forward", squeezing)
+    spec = tmp_path / "flat.yaml"
+    spec.write_text("layercalc: 1\ndims: {B: 1}\ninputs:\n  x: [B, 4, 3]\nlayers:\n  - Flatten: {}\n"
+                    "    name: flat\n  - Linear: {out_features: 5}\n    name: fc\n")
+    result = runner.invoke(app, ["summary", str(spec), "--symbolic", "B", "-f", "json"])
+    assert result.exit_code == 0, result.output
+    sym = json.loads(result.stdout)
+    assert sym["symbolic"]["valid"] == "B >= 2"
+    note = sym["symbolic"]["notes"][0]
+    # at B = 1 the flattened output is [12], where the formula [B, 12] has two sizes
+    assert note.startswith(f"at B = 1 (a size of 1 broadcasts or squeezes), {spec}:6: Flatten 'flat': ")
+    assert note.endswith("the formulas hold for B >= 2")
+    # the same spec with the rule as it is: nothing to narrow
+    monkeypatch.setattr(type(flatten), "forward", original)
+    sym = json.loads(runner.invoke(app, ["summary", str(spec), "--symbolic", "B", "-f", "json"]).stdout)
+    assert sym["symbolic"]["valid"] == "" and sym["symbolic"]["notes"] == []

@@ -42,14 +42,21 @@ def read_model(model, inputs, name: str | None = None, dims: dict | None = None,
                input_names: list | None = None) -> str:
     """Trace ``model`` on ``inputs`` and return the spec's YAML text."""
     require_torch()
-    from .emit import to_yaml
-    from .fold import fold
     from .fx_import import trace
 
     names, tensors = example_inputs(inputs)
     reader = trace(model, tensors, input_names or names)
+    return write_spec(reader, name or type(model).__name__, dims, header)
+
+
+def write_spec(reader, name: str, dims: dict | None = None, header: str = "") -> str:
+    """Prune, fold and write the layers a reader read as the spec's YAML text."""
+    from .emit import to_yaml
+    from .fold import fold
+
     prune(reader)
-    folded = fold(reader.layers, [n for n, _, _ in reader.inputs], reader.output_srcs())
+    folded = fold(reader.layers, [n for n, _, _ in reader.inputs], reader.output_srcs(),
+                  getattr(reader, "transparent", ()))
     spec_inputs = []
     dim_values = {}
     for iname, shape, dtype in reader.inputs:
@@ -62,7 +69,7 @@ def read_model(model, inputs, name: str | None = None, dims: dict | None = None,
         spec_inputs.append((iname, shape, dtype))
     notes = list(reader.notes)
     text_header = "\n".join(x for x in [header] + notes if x)
-    return to_yaml(folded, name or type(model).__name__, spec_inputs, text_header, dim_values or None)
+    return to_yaml(folded, name, spec_inputs, text_header, dim_values or None)
 
 
 def prune(reader) -> None:

@@ -46,7 +46,7 @@ FUNCTIONAL = {"Add", "Sub", "Mul", "Div", "Abs", "Neg", "Concat", "Select", "Sli
 
 # layer types without a torch.nn class: the exported module defines them (HELPERS below)
 HELPER_TYPES = {"GroupedQueryAttention", "RotaryEmbedding", "RelativePositionBias", "ShiftedWindowAttention",
-                "ShiftedWindowAttentionV2"}
+                "ShiftedWindowAttentionV2", "RotaryTables"}
 
 # inferred argument -> which input (index) and which of its dimensions it is
 _LAST = ("in_features", "input_size", "embed_dim", "d_model", "in1_features")
@@ -357,6 +357,8 @@ class Exporter:
             return f"{x}.transpose({a('dim0')}, {a('dim1')})"
         if t == "ScaledDotProductAttention":
             kw = [f"{n}={a(n, integer=False)}" for n in ("dropout_p", "is_causal", "scale", "enable_gqa") if n in raw]
+            if "dropout_p" in raw:  # the functional applies its dropout whenever called: in training only
+                kw[0] = f"dropout_p={a('dropout_p', integer=False)} if self.training else 0.0"
             return f"F.scaled_dot_product_attention({', '.join(xs + kw)})"
         raise AssertionError(t)  # pragma: no cover
 
@@ -400,6 +402,8 @@ class Exporter:
             targets = f"{var}, {py}_c"
         elif "indices" in row.extra_outputs:
             targets = f"{var}, {py}_indices"
+        elif t == "RotaryTables":
+            targets = f"{var}, {py}_sin"
         return targets, f"{module}({', '.join(args + kw)})"
 
     # --- sizes followed through layers -------------------------------------------------------------------
@@ -673,7 +677,7 @@ class Exporter:
             "RelativePositionBias", "ShiftedWindowAttention", "ShiftedWindowAttentionV2"},
             "ShiftedWindowAttention": {"ShiftedWindowAttentionV2"}}
         for h in ("causal_mask", "RotaryEmbedding", "GroupedQueryAttention", "relative_position_index",
-                  "RelativePositionBias", "ShiftedWindowAttention", "ShiftedWindowAttentionV2"):
+                  "RelativePositionBias", "ShiftedWindowAttention", "ShiftedWindowAttentionV2", "RotaryTables"):
             if h in self.helpers or self.helpers & needs.get(h, set()):
                 lines.append("")
                 lines.append(HELPERS[h].strip("\n"))
@@ -789,6 +793,23 @@ class RotaryEmbedding(nn.Module):
         half = d // 2
         rotated = torch.cat([-rot[..., half:], rot[..., :half]], dim=-1)
         return torch.cat([rot * angles.cos() + rotated * angles.sin(), rest], dim=-1)
+''',
+    "RotaryTables": '''
+class RotaryTables(nn.Module):
+    """The cos and sin tables of rotary position embedding, from position ids, computed once for every layer."""
+
+    def __init__(self, dim, base=10000.0, scaling=1.0, original=True):
+        super().__init__()
+        inv_freq = base ** (-torch.arange(0, dim, 2, dtype=torch.float32) / dim)
+        self.register_buffer("inv_freq", inv_freq, persistent=False)
+        if original:
+            self.register_buffer("original_inv_freq", inv_freq.clone(), persistent=False)
+        self.scaling = scaling
+
+    def forward(self, position_ids):
+        angles = position_ids[:, :, None].float() * self.inv_freq
+        angles = torch.cat([angles, angles], dim=-1)
+        return angles.cos() * self.scaling, angles.sin() * self.scaling
 ''',
     "GroupedQueryAttention": '''
 class GroupedQueryAttention(nn.Module):

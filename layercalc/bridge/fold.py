@@ -64,24 +64,30 @@ def ident(text: str) -> str:
 # --- 1. scopes --------------------------------------------------------------------------------------------------
 
 
-def _owners(layer) -> list:
+def _owners(layer, transparent=()) -> list:
     path, classes = layer.path, layer.classes
     if layer.module is not None and path:
         path, classes = path[:-1], classes[:-1]
-    return [(q, c) for q, c in zip(path, classes) if c.__name__ not in CONTAINERS]
+    return [(q, c) for q, c in zip(path, classes) if c.__name__ not in CONTAINERS and q not in transparent]
 
 
-def build(layers) -> Scope:
+def build(layers, transparent=()) -> Scope:
+    """``transparent``: module paths read as containers (a wrapper called once, such as the base model
+    under a HuggingFace language-model head)."""
     root = Scope("", None)
-    _fill(root, [(layer, _owners(layer)) for layer in layers], 0, {})
+    _fill(root, [(layer, _owners(layer, transparent)) for layer in layers], 0, {}, tuple(transparent))
     return root
 
 
-def _rel(name: str, qual: str) -> str:
-    return name[len(qual) + 1:] if qual and name.startswith(qual + ".") else name
+def _rel(name: str, qual: str, transparent=()) -> str:
+    name = name[len(qual) + 1:] if qual and name.startswith(qual + ".") else name
+    for t in transparent:  # the layers of a transparent wrapper are named as its own (`wte`, not `transformer.wte`)
+        if t and name.startswith(t + "."):
+            return name[len(t) + 1:]
+    return name
 
 
-def _fill(scope: Scope, layers, depth: int, runs: dict):
+def _fill(scope: Scope, layers, depth: int, runs: dict, transparent=()):
     i = 0
     while i < len(layers):
         layer, owners = layers[i]
@@ -92,11 +98,11 @@ def _fill(scope: Scope, layers, depth: int, runs: dict):
                 j += 1
             run = layers[i:j]
             if len(run) < 2:
-                scope.items.append(Item(ident(_rel(layer.name, scope.qual)), "layer", layer))
+                scope.items.append(Item(ident(_rel(layer.name, scope.qual, transparent)), "layer", layer))
             else:
                 sub = Scope(qual, cls)
-                _fill(sub, run, depth + 1, runs)
-                base = ident(_rel(qual, scope.qual))
+                _fill(sub, run, depth + 1, runs, transparent)
+                base = ident(_rel(qual, scope.qual, transparent))
                 item = Item(base, "block")
                 item.scope = sub
                 first = runs.get(qual)
@@ -108,7 +114,7 @@ def _fill(scope: Scope, layers, depth: int, runs: dict):
                 scope.items.append(item)
             i = j
         else:
-            scope.items.append(Item(ident(_rel(layer.name, scope.qual)), "layer", layer))
+            scope.items.append(Item(ident(_rel(layer.name, scope.qual, transparent)), "layer", layer))
             i += 1
 
 
@@ -199,7 +205,10 @@ class Folder:
                     e["trainable"] = False
                 if lay.note:
                     e["note"] = lay.note
-                extras = ("h_n", "c_n", "c", "attn_weights", "indices")
+                from ..layers import REGISTRY
+
+                rule = REGISTRY.get(lay.type)
+                extras = ("h_n", "c_n", "c", "attn_weights", "indices") + (rule.extra_outputs if rule else ())
                 for ex in extras:
                     local[_src(lay.name, ex)] = f"{item.name}.{ex}"
             else:
@@ -370,6 +379,7 @@ def _fold_repeats(entries: list[dict], renames: dict | None = None) -> list[dict
     renamed: dict = {}
     for e in entries:
         e = dict(e)
+        raw_first = e["from"][0].split(".")[0] if e.get("from") else None
         if e.get("from"):
             e["from"] = [renamed.get(r.split(".")[0], r.split(".")[0]) + ("." + r.split(".", 1)[1] if "." in r else "")
                          for r in e["from"]]
@@ -377,10 +387,16 @@ def _fold_repeats(entries: list[dict], renames: dict | None = None) -> list[dict
             if e.get(k):
                 e[k] = renamed.get(e[k], e[k])
         last = out[-1] if out else None
+        # a block with several inputs chains its first one; the others go to every copy (the same tensors)
+        chained = ("from" not in e and not referenced.get(last["_last"])) if last is not None else False
+        if (last is not None and not chained and e.get("from") and last.get("from") and len(e["from"]) > 1
+                and raw_first == last["_last"] and referenced.get(last["_last"]) == 1
+                and e["from"][1:] == last["from"][1:]):
+            chained = True
         if (last is not None and (last.get("is_block") and e.get("is_block") or _repeatable_leaf(last, e))
                 and last["type"] == e["type"]
-                and last["args"] == e["args"] and "from" not in e and not e.get("share") and not last.get("share")
-                and not referenced.get(last["_last"]) and last.get("trainable", True) == e.get("trainable", True)):
+                and last["args"] == e["args"] and chained and not e.get("share") and not last.get("share")
+                and last.get("trainable", True) == e.get("trainable", True)):
             last["repeat"] = last.get("repeat", 1) + 1
             renamed[e["name"]] = last["name"]
             for k, v in renamed.items():
@@ -448,9 +464,9 @@ def _find_local(body: list[dict], scope: Scope, names: list[str]) -> str | None:
     return None
 
 
-def fold(layers, inputs: list[str], outputs) -> Folded:
+def fold(layers, inputs: list[str], outputs, transparent=()) -> Folded:
     """Fold the flat layers of a model with these input names and output Srcs."""
-    root = build(layers)
+    root = build(layers, transparent)
     wire(root, read_by(layers, outputs))
     root.inputs = [_src(n) for n in inputs]
     folder = Folder()

@@ -113,12 +113,15 @@ def _same(value, default) -> bool:
 def module_args(t: str, m: nn.Module) -> dict:
     """The spec arguments of a torch.nn module, read from its attributes; defaults and inferable ones left out."""
     rule = REGISTRY[t]
-    special = SPECIAL.get(t)
+    row = foreign_row(type(m))
+    special = row[2] if row else SPECIAL.get(t)
     values = special(m) if special else {}
     out = {}
     for arg in rule.args:
         if arg.infer or arg.name == "inplace":
             continue
+        if row and arg.name not in values:
+            continue  # another library's module: only what its row reads
         if arg.name in values:
             value = values[arg.name]
         elif arg.name == "bias":
@@ -169,6 +172,21 @@ SPECIAL = {
 # torch.nn classes whose spec type has another name
 RENAMED = {"NonDynamicallyQuantizableLinear": "Linear"}
 
+# modules of other libraries (HuggingFace transformers: layercalc.bridge.hf fills it): class name, or
+# "*suffix" for a family of classes (LlamaRMSNorm, MistralRMSNorm...) -> (the prefix of the class's
+# module, spec type, reader of the spec arguments from the module's attributes)
+FOREIGN: dict = {}
+
+
+def foreign_row(cls):
+    """The row of FOREIGN for a class, or None."""
+    row = FOREIGN.get(cls.__name__)
+    if row is None:
+        row = next((r for k, r in FOREIGN.items() if k.startswith("*") and cls.__name__.endswith(k[1:])), None)
+    if row is not None and cls.__module__.startswith(row[0]):
+        return row
+    return None
+
 
 def module_type(m: nn.Module) -> str | None:
     """The spec type of a module, or None when the table has no row for it."""
@@ -178,6 +196,9 @@ def module_type(m: nn.Module) -> str | None:
         if c.__module__.startswith("torch.nn.") and name in REGISTRY:
             # a subclass that computes something else (torchvision's LayerNorm2d permutes) is traced through
             return name if cls.forward is c.forward else None
+    row = foreign_row(cls)
+    if row is not None:
+        return row[1]
     if cls.__name__ == "StochasticDepth":  # torchvision.ops: identity in eval mode, kept as the layer it is
         return "Dropout"
     if cls.__name__ in EXPORTED and all(_has(m, a) for a in EXPORTED[cls.__name__]):
@@ -304,6 +325,11 @@ class Reader(fx.Interpreter):
                               "module table of layercalc.bridge.fx_import")
             return result
         ins = self._tensor_inputs(self.node.args, self.node.kwargs)
+        self._module_layer(target, m, t, ins, args, kwargs, result)
+        return result
+
+    def _module_layer(self, target, m, t, ins, args, kwargs, result) -> Layer:
+        """The layer of one call of module ``m`` (spec type ``t``) at path ``target``, reading ``ins``."""
         if type(m).__name__ == "StochasticDepth":
             layer_args = {"p": m.p}
         else:
@@ -348,7 +374,7 @@ class Reader(fx.Interpreter):
         if params and not any(p.requires_grad for p in params):
             layer.trainable = False
         self.refs[self.node] = self._result_refs(t, layer, result, layer_args)
-        return result
+        return layer
 
     def _encoder(self, target, m, kwargs):
         """nn.TransformerEncoder: its layers (and final norm) one by one, as its forward runs them."""
@@ -356,8 +382,7 @@ class Reader(fx.Interpreter):
             self._unsupported("nn.TransformerEncoder with a mask", "call it without a mask, or with is_causal")
             return
         cur = self._src(self.node.args[0])
-        stack = dict(self.node.meta.get("nn_module_stack") or {})
-        base = tuple(v for v in stack.values())
+        base = tuple(self._stack())
         for i, layer in enumerate(m.layers):
             a = module_args("TransformerEncoderLayer", layer)
             if kwargs.get("is_causal"):
@@ -630,12 +655,19 @@ class Reader(fx.Interpreter):
 
     # --- helpers -------------------------------------------------------------------------------------------
 
-    def _add(self, name, t, args, ins) -> Layer:
+    def constant_value(self, node):
+        """The concrete value of a tensor built from sizes alone (a mask), or None when unknown."""
+        return None
+
+    def _stack(self) -> list:
+        """The modules the current node runs in, outermost first: (path, class) pairs."""
         stack = self.node.meta.get("nn_module_stack") or {}
-        path = tuple(v[0] for v in stack.values())
-        classes = tuple(v[1] for v in stack.values())
-        if self.node.op == "call_module":
-            path, classes = path, classes
+        return list(stack.values())
+
+    def _add(self, name, t, args, ins) -> Layer:
+        stack = self._stack()
+        path = tuple(v[0] for v in stack)
+        classes = tuple(v[1] for v in stack)
         layer = Layer(name, t, args, list(ins), path, classes)
         layer.given_name = None
         self.layers.append(layer)
@@ -646,8 +678,8 @@ class Reader(fx.Interpreter):
         return self._unique(target)
 
     def _op_name(self, t: str) -> str:
-        stack = self.node.meta.get("nn_module_stack") or {}
-        path = list(stack.values())[-1][0] if stack else ""
+        stack = self._stack()
+        path = stack[-1][0] if stack else ""
         key = (path, t)
         self.counters[key] = self.counters.get(key, 0) + 1
         base = f"{t.lower()}_{self.counters[key]}"
@@ -706,8 +738,8 @@ class Reader(fx.Interpreter):
 
     def _unsupported(self, op: str, fix: str):
         n = self.node
-        stack = n.meta.get("nn_module_stack") or {}
-        path = list(stack.values())[-1][0] if stack else "(the model's forward)"
+        stack = self._stack()
+        path = stack[-1][0] if stack else "(the model's forward)"
         where = ""
         trace = n.meta.get("stack_trace")
         if trace:
@@ -898,9 +930,36 @@ def _sdpa(r, args, kwargs, result):
         a["scale"] = kwargs["scale"]
     if kwargs.get("enable_gqa"):
         a["enable_gqa"] = True
-    if kwargs.get("attn_mask") is not None or (len(args) > 3 and args[3] is not None):
-        raise ImportProblem("scaled_dot_product_attention with an attn_mask", "use is_causal=True, or no mask")
+    mask = r.node.kwargs.get("attn_mask", r.node.args[3] if len(r.node.args) > 3 else None)
+    if _arg(args, kwargs, 3, "attn_mask") is not None:  # the value: a placeholder may hold None
+        kind = mask_kind(r.constant_value(mask), args[0].shape[-2], args[1].shape[-2])
+        if kind == "causal":
+            a["is_causal"] = True
+        elif kind != "none":
+            raise ImportProblem("scaled_dot_product_attention with an attn_mask" + kind,
+                                "use is_causal=True, or no mask")
+    if a.get("scale") is not None and math.isclose(a["scale"], 1 / math.sqrt(args[0].shape[-1]), rel_tol=1e-12):
+        del a["scale"]  # torch's default
     return "ScaledDotProductAttention", a, [r._src(n) for n in r.node.args[:3]]
+
+
+def mask_kind(mask, queries: int, keys: int) -> str:
+    """"none" for a mask that keeps every score, "causal" for torch's is_causal mask (query i sees keys
+    0..i), else a phrase saying why it is neither."""
+    if mask is None:
+        return " computed from the inputs"
+    if not isinstance(mask, torch.Tensor) or mask.device.type == "meta":
+        return " whose values are unknown"
+    keep = mask if mask.dtype == torch.bool else mask == 0
+    try:
+        keep = keep.expand(*keep.shape[:-2], queries, keys)
+    except RuntimeError:
+        return f" of shape {list(mask.shape)}"
+    if bool(keep.all()):
+        return "none"
+    if bool((keep == torch.ones(queries, keys, dtype=torch.bool).tril()).all()):
+        return "causal"
+    return " that is neither causal nor empty"
 
 
 def _adaptive_avg(n):
@@ -1092,6 +1151,82 @@ METHODS = {
     "unbind": _split("unbind"), "softmax": _softmax("Softmax"), "expand": _expand, "select": _select,
 }
 
+
+
+# --- the rows of torch.export's ATen ops (layercalc.bridge.program reads exported programs) ---------------
+#
+# The same readers as the torch functions above; an exported graph also holds the no-ops that
+# torch.fx never sees (`alias`, `to` of the same dtype) and the views that keep the shape.
+
+
+def _through(r, args, kwargs, result):
+    """A no-op (contiguous, alias, a dtype cast): the same tensor."""
+    return r._src(r.node.args[0])
+
+
+def _view(r, args, kwargs, result):
+    if list(result.shape) == list(args[0].shape):
+        return _through(r, args, kwargs, result)
+    return _reshape(r, args, kwargs, result)
+
+
+def _unsqueeze(r, args, kwargs, result):
+    """unsqueeze and squeeze: a Reshape to the result's sizes."""
+    if list(result.shape) == list(args[0].shape):
+        return _through(r, args, kwargs, result)
+    return "Reshape", {"shape": list(result.shape)}, [r._src(r.node.args[0])]
+
+
+def _slice(r, args, kwargs, result):
+    """aten.slice(x, dim, start, end, step): a Slice, left out when it keeps the whole dimension."""
+    if list(result.shape) == list(args[0].shape):
+        return _through(r, args, kwargs, result)
+    dim, start, end, step = (_arg(args, kwargs, i, name, d) for i, name, d in
+                             ((1, "dim", 0), (2, "start", None), (3, "end", None), (4, "step", 1)))
+    a = {"dim": dim}
+    if start not in (None, 0):
+        a["start"] = start
+    if end is not None and end < args[0].shape[dim]:
+        a["end"] = end
+    if step != 1:
+        a["step"] = step
+    return "Slice", a, [r._src(r.node.args[0])]
+
+
+def _expand_to(r, args, kwargs, result):
+    if list(result.shape) == list(args[0].shape):
+        return _through(r, args, kwargs, result)
+    return "Expand", {"shape": [int(s) for s in args[1]]}, [r._src(r.node.args[0])]
+
+
+def _aten_rows():
+    aten = torch.ops.aten
+    rows = {
+        aten.add.Tensor: _binary("Add"), aten.add.Scalar: _binary("Add"), aten.mul.Tensor: _binary("Mul"),
+        aten.mul.Scalar: _binary("Mul"), aten.sub.Tensor: _binary("Sub"), aten.div.Tensor: _binary("Div"),
+        aten.matmul.default: _matmul, aten.bmm.default: _matmul,
+        aten.view.default: _view, aten.reshape.default: _view, aten._unsafe_view.default: _view,
+        aten.unsqueeze.default: _unsqueeze, aten.squeeze.dim: _unsqueeze, aten.squeeze.dims: _unsqueeze,
+        aten.permute.default: _permute, aten.transpose.int: _transpose, aten.expand.default: _expand_to,
+        aten.slice.Tensor: _slice, aten.select.int: _select, aten.flatten.using_ints: _flatten,
+        aten.mean.dim: _mean, aten.cat.default: _cat, aten.split.Tensor: _split("split"),
+        aten.split_with_sizes.default: _split("split"), aten.chunk.default: _split("chunk"),
+        aten.unbind.int: _split("unbind"), aten.softmax.int: _softmax("Softmax"),
+        aten.log_softmax.int: _softmax("LogSoftmax"), aten.scaled_dot_product_attention.default: _sdpa,
+    }
+    for op in ("contiguous.default", "alias.default", "clone.default", "detach.default", "to.dtype",
+               "to.dtype_layout", "to.device", "_to_copy.default", "lift_fresh_copy.default"):
+        name, _, overload = op.partition(".")
+        rows[getattr(getattr(aten, name), overload)] = _through
+    acts = {aten.relu.default: "ReLU", aten.gelu.default: "GELU", aten.silu.default: "SiLU",
+            aten.sigmoid.default: "Sigmoid", aten.tanh.default: "Tanh", aten.neg.default: "Neg",
+            aten.abs.default: "Abs", aten.dropout.default: "Dropout", aten.hardswish.default: "Hardswish"}
+    return rows, acts
+
+
+_rows, _acts = _aten_rows()
+FUNCTIONS.update(_rows)
+ACTIVATIONS.update(_acts)
 
 # --- tracing ------------------------------------------------------------------------------------------------
 

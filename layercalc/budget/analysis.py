@@ -14,8 +14,9 @@ from ..dtypes import FLOAT_DTYPES
 from ..layers.registry import takes_no_input
 from ..spec.model import DTYPE_BYTES
 from .flow import weights_trainable
+from .liveness import held_until
 from .saved import LOWERED, SAVED, VIEWS, autocast_copies, autocast_dtype
-from .tables import INT_BUFFERS, OPTIMIZERS, PRECISIONS, optimizer_bytes
+from .tables import INT_BUFFERS, OPTIMIZERS, PRECISIONS, optimizer_bytes, step_temporaries
 
 DEVICES = ("cuda", "cpu")
 #: Types whose output keeps the dtype of an integer input (the others make floating-point values).
@@ -103,6 +104,87 @@ def _transient(row, act: int, flash: bool) -> int:
         q, k = row.input_shapes[0], row.input_shapes[1]
         return (prod(q[:-1]) * 4 if flash else 2 * prod(q[:-1]) * k[-2] * act)
     return 0
+
+
+def _batch_time(s, batch_first=True) -> tuple:
+    """(B, T) of an attention layer's (B, T, E) or (T, B, E) input; (1, T) unbatched."""
+    if len(s) != 3:
+        return 1, s[0]
+    return (s[0], s[1]) if batch_first else (s[1], s[0])
+
+
+def _sdpa_inner(q: int, k: int, out: int, scores: int, mask: int) -> int:
+    """The math attention kernel's own peak beyond q, k and v, in bytes (``at::_scaled_dot_product_attention_math``):
+    q scaled (kept to the end), the causal mask as a float T x S tensor (kept to the end), k scaled until
+    q k^T is made, the scores; masking makes a new scores tensor, softmax a new one (each frees its input
+    once made), then the output beside the probabilities."""
+    return q + mask + max(k + scores, 2 * scores, scores + out)
+
+
+def _mha_inner(e: int, scores: int, mask: int, packed: bool) -> int:
+    """nn.MultiheadAttention without its fast path (F.multi_head_attention_forward), beyond its input, in
+    bytes; ``e`` is one B x T x E activation. Self-attention projects q, k and v in one product and
+    copies it to a contiguous (3, T, B, E) buffer (both alive: 6e); the buffer holds q, k and v to the
+    end; beside it the kernel's peak, then the heads merged by a copy and the output projection (5e)."""
+    return max(6 * e if packed else 3 * e, 3 * e + _sdpa_inner(e, e, e, scores, mask), 5 * e)
+
+
+def _inner_peak(row, act: int, flash: bool) -> int:
+    """Bytes a layer holds at its own peak at inference, beyond its inputs, as torch eager runs it (no
+    fast path, the math attention kernel); at least its output. The attention layers make their
+    projections and T x T scores inside (docs/memory.md, "Peaks"); every other layer only its output."""
+    t, a = row.type, row.args
+    s = row.input_shapes[0] if row.input_shapes else []
+    out = prod(row.output_shape) * act
+    if t in ("RNN", "LSTM", "GRU"):
+        # ATen's composite implementation (meta, and the CPU without a fused kernel): each layer and direction
+        # keeps its per-step outputs until it stacks them, both directions are concatenated, and the next
+        # layer reads the previous one's output; h0 (and c0) are zeros made inside when not given
+        k = 3 if a.get("bidirectional") else 2
+        previous = out if a.get("num_layers", 1) > 1 else 0
+        zeros = sum(prod(shape) for shape in row.extra_outputs.values()) * act if len(row.input_shapes) == 1 else 0
+        return previous + k * out + zeros
+    if flash or t not in ("MultiheadAttention", "TransformerEncoderLayer", "ScaledDotProductAttention",
+                          "GroupedQueryAttention"):
+        return out + _transient(row, act, flash)
+    if t == "GroupedQueryAttention":
+        # Llama's attention: q, k, v projected (and rotated), k and v repeated to the query heads by
+        # ``repeat_interleave`` (a copy even for one group: q, k, v and both copies alive as it returns);
+        # q and the copies held to the end beside the kernel's peak, then the heads merged by a copy and
+        # the output projection
+        heads = a["num_heads"]
+        kv = a["num_kv_heads"] or heads
+        hd = a["head_dim"] or a["embed_dim"] // heads
+        b, tt = _batch_time(s)
+        eq, ekv = b * tt * heads * hd * act, b * tt * kv * hd * act
+        scores = b * heads * tt * tt * act
+        mask = tt * tt * act if a.get("is_causal") else 0
+        return max(3 * eq + 2 * ekv, 3 * eq + _sdpa_inner(eq, eq, eq, scores, mask), 5 * eq + out)
+    if t == "ScaledDotProductAttention":
+        q, k = row.input_shapes[0], row.input_shapes[1]
+        scores = prod(q[:-1]) * k[-2] * act
+        mask = q[-2] * k[-2] * act if a.get("is_causal") else 0
+        return _sdpa_inner(prod(q) * act, prod(k) * act, out, scores, mask)
+    if t == "MultiheadAttention":
+        b, tt = _batch_time(s, a["batch_first"])
+        e = b * tt * a["embed_dim"] * act
+        causal = a.get("is_causal")
+        scores = b * a["num_heads"] * tt * tt * act
+        # causal: torch takes the T x T mask as an argument (a bool tensor, made by the caller), converts it
+        # to a float one (``_canonical_mask``), and the kernel makes its own from ``is_causal``
+        masks = tt * tt * (1 + act) if causal else 0
+        return masks + _mha_inner(e, scores, tt * tt * act if causal else 0, len(row.input_shapes) == 1)
+    # TransformerEncoderLayer: self-attention, then the feed-forward block (linear1's output and the
+    # activation's, both alive while the activation runs); post-norm keeps norm1's output through the
+    # feed-forward, pre-norm the residual sum and norm2's output
+    b, tt = _batch_time(s, a["batch_first"])
+    e = b * tt * a["d_model"] * act
+    f = b * tt * a["dim_feedforward"] * act
+    scores = b * a["nhead"] * tt * tt * act
+    attention = _mha_inner(e, scores, tt * tt * act if a.get("is_causal") else 0, True)
+    if a.get("norm_first"):
+        return max(e + attention, 2 * e + 2 * f, 3 * e)
+    return max(attention, e + 2 * f, 3 * e)
 
 
 def saved_rule(row, file: str = "<spec>"):
@@ -203,6 +285,7 @@ def analyze_memory(graph, report, opts: Options) -> dict:
 
     per_row = []
     own_param_shapes = []
+    extras_of = {node.name: row.extra_outputs for node, row in zip(nodes, rows) if row.extra_outputs}
     trainable_of: dict = {}
     for i, (node, row) in enumerate(zip(nodes, rows)):
         ins = [(s.node, s.extra) for s in node.inputs] if not takes_no_input(row.type) else []
@@ -254,6 +337,12 @@ def analyze_memory(graph, report, opts: Options) -> dict:
     for k in outputs:
         if k in storage_of:
             last_use[storage_of[k]] = n
+    for (name, extra), i in held_until(graph, n).items():  # eager code's references (liveness.py)
+        keys = [(name, extra)] + ([(name, e) for e in extras_of.get(name, ())] if extra is None else [])
+        for k in keys:
+            sk = storage_of.get(k)
+            if sk is not None and last_use.get(sk, -1) < i:
+                last_use[sk] = i
 
     # saved activations, each storage once, at its first saver; checkpointed instances keep their inputs
     seen = set()
@@ -317,11 +406,15 @@ def analyze_memory(graph, report, opts: Options) -> dict:
         e = last_use.get(sk, p)
         starts.setdefault(max(p, 0), []).append(size)
         ends.setdefault(e, []).append(size)
+    made = [0] * n  # the storages each row makes (its output, unless a view, and its extra outputs)
+    for sk, size in storage_bytes.items():
+        if producer.get(sk, -1) >= 0:
+            made[producer[sk]] += size
     live = 0
     infer = [0] * n
     for i in range(n):
         live += sum(starts.get(i, ()))
-        infer[i] = live + _transient(rows[i], act, flash)
+        infer[i] = live - made[i] + max(made[i], _inner_peak(rows[i], act, flash))
         live -= sum(ends.get(i, ()))
 
     # weights, gradients, optimizer state, KV cache
@@ -371,12 +464,15 @@ def analyze_memory(graph, report, opts: Options) -> dict:
     activation_peak = max(infer, default=0)
     totals["output_bytes"] = sum(per_row[i][5] for i in range(n))
     totals["inference_peak_bytes"] = totals["weight_bytes"] + totals["buffer_bytes"] + activation_peak
-    totals["training_peak_bytes"] = states + totals["saved_activation_bytes"] + max(biggest_transient, recompute_peak)
+    # the optimizer's step, after backward: the activations are freed, its own temporaries are made
+    step = step_temporaries(opts.optimizer, trainable_shapes_all, prec.state, opts.device)
+    totals["training_peak_bytes"] = max(states + totals["saved_activation_bytes"] + max(biggest_transient, recompute_peak),
+                                        states + step)
     breakdown = {
         "weights": totals["weight_bytes"], "master_weights": totals["master_weight_bytes"],
         "buffers": totals["buffer_bytes"], "gradients": totals["gradient_bytes"],
         "optimizer_state": totals["optimizer_bytes"], "saved_activations": totals["saved_activation_bytes"],
         "largest_transient": max(biggest_transient, recompute_peak), "inference_activations": activation_peak,
-        "kv_cache": totals["kv_cache_bytes"],
+        "kv_cache": totals["kv_cache_bytes"], "optimizer_step": step,
     }
     return {"rows": result_rows, "totals": totals, "breakdown": breakdown}

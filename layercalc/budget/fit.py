@@ -19,7 +19,9 @@ def max_value(peak_at, capacity: int) -> int:
     """The largest v >= 1 with peak_at(v) <= capacity (0 if none), for a peak that grows with v.
 
     The first probe extrapolates the line through v = 1 and v = 2 (the peak is affine in a batch
-    dim); then bisection between the largest value known to fit and the smallest known not to.
+    dim); then bisection between the largest value known to fit and the smallest known not to. A peak
+    that does not grow from 1 to 2 (the training peak at the optimizer's step, which does not depend on
+    the batch, can be the larger of the two moments at small batches) is probed by doubling first.
     """
     p1 = peak_at(1)
     if p1 > capacity:
@@ -38,7 +40,12 @@ def max_value(peak_at, capacity: int) -> int:
         else:
             hi = guess
     else:
-        return MAX_VALUE
+        lo = 2
+        while peak_at(min(2 * lo, MAX_VALUE)) <= capacity:
+            if 2 * lo >= MAX_VALUE:
+                return MAX_VALUE
+            lo *= 2
+        hi = min(2 * lo, MAX_VALUE)
     while hi - lo > 1:
         mid = (lo + hi) // 2
         if peak_at(mid) <= capacity:

@@ -74,3 +74,40 @@ def decoder_context(report) -> int | None:
             first = a.get("batch_first", True) if row.type != "GroupedQueryAttention" else True
             return s[1] if first else s[0]
     return None
+
+
+def cost_summary(c, precision: str, tokens=None, steps=None, acc=None, name: str | None = None,
+                 mfu: float = 0.4) -> tuple[dict, list[dict] | None]:
+    """The figures of ``cost`` beyond the rows: totals over ``tokens`` or ``steps`` (beside 6ND), the
+    decoder's prefill and per-token cost, and with an accelerator the roofline rows and times.
+
+    Returns ``(summary, roofline rows or None)``. Raises ValueError for ``tokens`` on a spec without an
+    integer (token id) input."""
+    report = c.report
+    summary: dict = {"precision": precision}
+    per_step = c.totals["training_flops"]
+    if tokens is not None:
+        tps = tokens_per_step(report)
+        if tps is None:
+            raise ValueError("the spec has no integer (token id) input to count tokens in; use --steps")
+        n_steps = tokens / tps
+        n = report.totals["trainable_params"]
+        six_nd = 6 * n * tokens
+        summary.update(tokens=tokens, tokens_per_step=tps, steps=n_steps, training_flops_total=per_step * n_steps,
+                       six_nd=six_nd, vs_six_nd=per_step * n_steps / six_nd - 1 if six_nd else None)
+    elif steps is not None:
+        summary.update(steps=steps, training_flops_total=per_step * steps)
+    t = decoder_context(report)
+    if t:
+        f, m = c.totals["forward_flops"], c.totals["forward_macs"]
+        summary.update(context=t, prefill_macs=m, prefill_flops=f, per_token_macs=m / t if m % t else m // t,
+                       per_token_flops=f / t if f % t else f // t)
+    roof = None
+    if acc is not None:
+        roof, model = roofline(report, precision, acc)
+        total = summary.get("training_flops_total", per_step)
+        seconds = total / (model["peak_flops"] * mfu)
+        summary.update(accelerator=name, mfu=mfu, peak_flops=model["peak_flops"], bandwidth=model["bandwidth"],
+                       forward_latency_floor_s=model["latency_floor_s"], training_seconds=seconds,
+                       accelerator_hours=seconds / 3600)
+    return summary, roof

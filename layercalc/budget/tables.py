@@ -74,6 +74,31 @@ def optimizer_bytes(name: str, shapes, state_bytes: int) -> int:
     return total
 
 
+#: Optimizers whose step() makes temporaries: torch's single-tensor implementation (its default for CPU
+#: parameters) and its foreach one (the default for CUDA parameters). SGD updates in place.
+STEP_TEMPORARIES = {"sgd": False, "sgd-momentum": False, "adam": True, "adamw": True, "adam-amsgrad": True,
+                    "adafactor": True}
+
+
+def step_temporaries(name: str, shapes, state_bytes: int, device: str) -> int:
+    """Bytes the optimizer's step() makes and frees beside the weights, gradients and state (its peak).
+
+    CUDA (foreach): one list over every trainable parameter (Adam's sqrt(v), Adafactor's variance
+    estimates). CPU (one parameter at a time, in order): Adam's sqrt(v) and its quotient by the bias
+    correction, beside the previous parameter's denominator, which lives until the next one replaces
+    it; Adafactor's variance estimate, with a matrix's row and column means of the squared gradient
+    and the mean of its row factor."""
+    if not STEP_TEMPORARIES[name]:
+        return 0
+    sizes = [prod(s) for s in shapes]
+    if device != "cpu":
+        return sum(sizes) * state_bytes
+    if name == "adafactor":
+        return max((prod(s) + (_adafactor(s) + prod(s[:-2]) if len(s) >= 2 else 0) for s in shapes),
+                   default=0) * state_bytes
+    return max((2 * n + (sizes[i - 1] if i else 0) for i, n in enumerate(sizes)), default=0) * state_bytes
+
+
 #: Bytes of a buffer that is not floating-point, whatever the precision (BatchNorm's counter is int64).
 INT_BUFFERS = {"num_batches_tracked": 8, "relative_position_index": 8}
 

@@ -51,10 +51,18 @@ paths as layer names and repeated sub-modules as blocks. Examples:
 
   layercalc import model.py:Tagger --input tokens=1,32:int64 --arg vocab=5000
 
-  layercalc import --hf config.json --input input_ids=1,128:int64
+  layercalc import --hf path/to/config.json -o llama.yaml
+
+With --hf CONFIG_OR_DIR (needs transformers: pip install "layercalc[hf]"), the HuggingFace model
+of a config.json (the class its "architectures" names, else AutoModel) is built offline with
+random weights on the meta device (nothing is downloaded) and traced with torch.export. Its
+inputs are keyword arguments of its forward: by default input_ids=1,128:int64, plus position_ids
+(0, 1, 2...) of the same shape, and token_type_ids where the model keeps a buffer of them (BERT);
+--input NAME=SHAPE[:DTYPE] changes them (dtype int64 for *_ids), e.g. --input input_ids=4,512.
 
 Exit status: 0, 1 when the model cannot be imported (one line per unsupported op: module path,
-op, source line, fix), 2 for a usage error (missing torch, a bad TARGET or --input).
+op, source line, fix), 2 for a usage error (missing torch or transformers, a bad TARGET, --input
+or config.json, an unknown model_type).
 """
 
 
@@ -73,7 +81,7 @@ def parse_input(item: str, single: bool):
         raise typer.BadParameter(f"{item!r}: expected sizes >= 0, e.g. 1,3,224,224", param_hint="--input")
     if name is not None and not name.isidentifier():
         raise typer.BadParameter(f"{item!r}: the input name {name!r} is not an identifier", param_hint="--input")
-    return name, shape, dtype or "float32"
+    return name, shape, dtype or None
 
 
 def register_import(app) -> None:
@@ -90,15 +98,19 @@ def register_import(app) -> None:
                                                         help="Write the size of this axis (default 0) of the "
                                                              "inputs as a dim, e.g. --dim B (repeatable)."),
                 hf: Optional[str] = typer.Option(None, "--hf", metavar="CONFIG_OR_DIR",
-                                                 help="Build a HuggingFace transformers model from config.json."),
+                                                 help="Build a HuggingFace transformers model from its config.json "
+                                                      "(a file or its directory), offline, on the meta device."),
                 output: Optional[str] = typer.Option(None, "--output", "-o", metavar="FILE",
                                                      help="Write the spec to FILE (default: standard output)."),
                 name: Optional[str] = typer.Option(None, "--name", help="The spec's name.")):
         if (target is None) == (hf is None):
             raise typer.BadParameter("give a TARGET or --hf CONFIG, not both or neither", param_hint="TARGET")
         inputs = [parse_input(item, len(input or []) == 1) for item in input or []]
-        if not inputs:
+        if not inputs and hf is None:
             raise typer.BadParameter("give the example inputs, e.g. --input 1,3,224,224", param_hint="--input")
+        if hf is not None and arg:
+            raise typer.BadParameter("--arg is for a TARGET; --hf builds the model from its config alone",
+                                     param_hint="--arg")
         args = {}
         for item in arg or []:
             key, sep, value = item.partition("=")
@@ -119,6 +131,12 @@ def register_import(app) -> None:
             from ..bridge.errors import require_torch
 
             require_torch()
+            if hf is not None:
+                from ..bridge.hf import read_hf
+
+                text = read_hf(hf, inputs, name=name, dims=dims)
+                _write(text, output)
+                return
             from ..bridge.api import read_model
 
             names = [n for n, _, _ in inputs]
@@ -126,19 +144,14 @@ def register_import(app) -> None:
                 if len(inputs) > 1:
                     raise BridgeError("several --input need names: --input x=1,3,224,224 --input y=...")
                 names = None
-            shapes = [(shape, dtype) for _, shape, dtype in inputs]
-            if hf is not None:
-                from ..bridge.hf import read_hf
+            shapes = [(shape, dtype or "float32") for _, shape, dtype in inputs]
+            from ..bridge.target import build
 
-                text = read_hf(hf, shapes, names, name=name, dims=dims)
-            else:
-                from ..bridge.target import build
-
-                model = build(target, args)
-                header = f"imported by `layercalc import {target}`" + "".join(
-                    f" --arg {k}={v!r}" for k, v in args.items())
-                text = read_model(model, shapes, name=name or target.rpartition(":")[2], dims=dims,
-                                  header=header, input_names=names)
+            model = build(target, args)
+            header = f"imported by `layercalc import {target}`" + "".join(
+                f" --arg {k}={v!r}" for k, v in args.items())
+            text = read_model(model, shapes, name=name or target.rpartition(":")[2], dims=dims,
+                              header=header, input_names=names)
         except BridgeError as exc:
             fail(f"layercalc import: {exc}", 2)
         except ImportFailed as exc:

@@ -7,12 +7,18 @@ import typer
 
 from .memory import AcceleratorOpt, AcceleratorsFileOpt, AttentionOpt, CheckpointOpt, PrecisionOpt, \
     resolve_accelerator
-from .options import DimOpt, FormatOpt, MaxLayersOpt, REPORT_FORMATS, SpecArg, VarOpt, check_choice, fail, parse_pairs
+from .options import (DimOpt, MaxLayersOpt, REPORT_FORMATS, SpecArg, SymbolicOpt, VarOpt, check_choice,
+                      fail, parse_pairs)
+
+
+CostFormatOpt = typer.Option("table", "--format", "-f", help="Output format: table, json, csv, markdown, html (one "
+                             "self-contained page: totals, the table folded by block, charts and the graph) or, "
+                             "with --symbolic, latex.")
 
 
 def register(app) -> None:
     @app.command()
-    def cost(spec: str = SpecArg, fmt: str = FormatOpt, dim: Optional[List[str]] = DimOpt,
+    def cost(spec: str = SpecArg, fmt: str = CostFormatOpt, dim: Optional[List[str]] = DimOpt,
              var: Optional[List[str]] = VarOpt, attention: str = AttentionOpt,
              checkpoint: Optional[List[str]] = CheckpointOpt, precision: str = PrecisionOpt,
              tokens: Optional[float] = typer.Option(None, "--tokens", min=1, help="Training tokens: total compute "
@@ -22,7 +28,7 @@ def register(app) -> None:
              accelerator: Optional[str] = AcceleratorOpt, accelerators: Optional[str] = AcceleratorsFileOpt,
              mfu: float = typer.Option(0.4, "--mfu", min=0.0001, max=1.0, help="Model FLOPs utilization for the "
                                        "training time (with --accelerator)."),
-             max_layers: int = MaxLayersOpt):
+             max_layers: int = MaxLayersOpt, symbolic: Optional[str] = SymbolicOpt):
         """Forward, backward and training MACs and FLOPs per layer (backward as PyTorch runs it: no input
         gradient for the model's inputs or before the first trainable layer, no weight gradient for
         trainable: false, recomputation for --checkpoint).
@@ -32,10 +38,12 @@ def register(app) -> None:
           layercalc cost specs/gpt3-175b.yaml --tokens 3e11 --accelerator h100-sxm --mfu 0.4
 
           layercalc cost specs/llama2-7b.yaml --precision bf16 --accelerator h100-sxm --format json
+
+          layercalc cost specs/gpt2-small.yaml --symbolic B,T --tokens 3e11
         """
         from ..budget import ATTENTION, PRECISIONS
 
-        check_choice(fmt, REPORT_FORMATS, "--format")
+        check_choice(fmt, REPORT_FORMATS + (("latex",) if symbolic is not None else ("html",)), "--format")
         check_choice(attention, ATTENTION, "--attention")
         check_choice(precision, PRECISIONS, "--precision")
         if tokens is not None and steps is not None:
@@ -45,6 +53,11 @@ def register(app) -> None:
         from ..budget import cost as run_cost
         from ..errors import SpecError
 
+        if symbolic is not None:
+            _symbolic(spec, symbolic, fmt, dims, vars_, attention, checkpoint, precision, tokens, steps, acc, name,
+                      mfu, max_layers)
+            return
+
         try:
             c = run_cost(spec, dims=dims, vars=vars_, attention=attention, checkpoint=tuple(checkpoint or ()),
                          max_layers=max_layers)
@@ -52,36 +65,12 @@ def register(app) -> None:
             fail(str(exc))
         except ValueError as exc:
             fail(str(exc), 2)
-        from ..budget.roofline import decoder_context, roofline, tokens_per_step
+        from ..budget.roofline import cost_summary
 
-        report = c.report
-        summary = {"precision": precision}
-        per_step = c.totals["training_flops"]
-        if tokens is not None:
-            tps = tokens_per_step(report)
-            if tps is None:
-                raise typer.BadParameter("the spec has no integer (token id) input to count tokens in; use --steps",
-                                         param_hint="--tokens")
-            n_steps = tokens / tps
-            n = report.totals["trainable_params"]
-            six_nd = 6 * n * tokens
-            summary.update(tokens=tokens, tokens_per_step=tps, steps=n_steps, training_flops_total=per_step * n_steps,
-                           six_nd=six_nd, vs_six_nd=per_step * n_steps / six_nd - 1 if six_nd else None)
-        elif steps is not None:
-            summary.update(steps=steps, training_flops_total=per_step * steps)
-        t = decoder_context(report)
-        if t:
-            f, m = c.totals["forward_flops"], c.totals["forward_macs"]
-            summary.update(context=t, prefill_macs=m, prefill_flops=f, per_token_macs=m / t if m % t else m // t,
-                           per_token_flops=f / t if f % t else f // t)
-        roof = None
-        if acc is not None:
-            roof, model = roofline(report, precision, acc)
-            total = summary.get("training_flops_total", per_step)
-            seconds = total / (model["peak_flops"] * mfu)
-            summary.update(accelerator=name, mfu=mfu, peak_flops=model["peak_flops"],
-                           bandwidth=model["bandwidth"], forward_latency_floor_s=model["latency_floor_s"],
-                           training_seconds=seconds, accelerator_hours=seconds / 3600)
+        try:
+            summary, roof = cost_summary(c, precision, tokens, steps, acc, name, mfu)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--tokens") from None
         if fmt == "json":
             from ..render.plain import to_json
 
@@ -92,8 +81,37 @@ def register(app) -> None:
             d["cost"].update(summary)
             typer.echo(to_json(c.with_dict(d)))
             return
+        if fmt == "html":
+            from ..engine import load_graph
+            from ..render.html import cost_page
+
+            graph = load_graph(spec, dims=dims, vars=vars_, max_layers=max_layers)
+            typer.echo(cost_page(c, graph, summary, roof), nl=False)
+            return
         from ..render.budget import render_cost
 
         text = render_cost(c, fmt, summary, roof)
         if text is not None:
             typer.echo(text)
+
+
+def _symbolic(spec, symbolic, fmt, dims, vars_, attention, checkpoint, precision, tokens, steps, acc, name, mfu,
+              max_layers) -> None:
+    """``cost --symbolic``: the figures as formulas; those that are not polynomials are listed with the reason."""
+    from ..errors import SpecError
+    from ..symbolic.analyze import SymbolicUsage, parse_symbols
+    from ..symbolic.cost import cost_symbolic, render
+
+    try:
+        sc = cost_symbolic(spec, parse_symbols(symbolic), dims=dims, vars=vars_, attention=attention,
+                           checkpoint=tuple(checkpoint or ()), precision=precision, tokens=tokens, steps=steps,
+                           acc=acc, name=name, mfu=mfu, max_layers=max_layers)
+    except SymbolicUsage as exc:
+        raise typer.BadParameter(str(exc), param_hint="--symbolic") from None
+    except SpecError as exc:
+        fail(str(exc))
+    except ValueError as exc:
+        fail(str(exc), 2)
+    text = render(sc, fmt)
+    if text is not None:
+        typer.echo(text)

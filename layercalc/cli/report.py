@@ -35,13 +35,11 @@ def _run(view: str, spec: str, fmt: str, dim, var, dtype: str, max_layers: int, 
         _html(view, spec, dim, var, dtype, max_layers)
         return
     if symbolic is not None or fmt == "latex":
-        if folding is not None:
-            raise typer.BadParameter("--depth does not combine with --symbolic or --format latex yet; "
-                                     "drop one of them", param_hint="--depth")
         srep = analyze_symbolic_or_exit(spec, symbolic, dim, var, dtype, max_layers)
         from ..symbolic.render import render as render_symbolic
 
-        text = render_symbolic(srep, view, fmt)
+        text = render_symbolic(srep, view, fmt, depth=("auto" if fmt == "table" else None) if folding is None
+                               else folding)
         if text is not None:
             typer.echo(text)
         return

@@ -65,11 +65,23 @@ def small_divisors(n: int, limit: int = 64) -> list[int]:
     return [d for d in range(1, min(n, limit) + 1) if n % d == 0]
 
 
+def _same_size(a, b) -> bool:
+    """The same size for every value of the dims: equal ints, or symbolic sizes with one polynomial."""
+    return a is b or (int(a) == int(b) and getattr(a, "poly", None) == getattr(b, "poly", None))
+
+
 def broadcast(shapes: list[tuple[int, ...]]) -> tuple[int, ...]:
     """NumPy/PyTorch broadcasting of several shapes; raise LayerError when they do not broadcast."""
     rank = max(len(s) for s in shapes)
     out = []
     for i in range(rank):
+        # the sizes other than a literal 1: when they are all the same size, that is the result whether
+        # or not it is 1 (no comparison with 1, which a symbolic size would record as a condition on its dims)
+        present = [d for s in shapes if i - rank + len(s) >= 0
+                   for d in (s[i - rank + len(s)],) if not (getattr(d, "poly", None) is None and d == 1)]
+        if not present or all(_same_size(d, present[0]) for d in present):
+            out.append(present[0] if present else 1)
+            continue
         size = 1
         for s in shapes:
             d = s[i - rank + len(s)] if i - rank + len(s) >= 0 else 1

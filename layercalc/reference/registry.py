@@ -8,8 +8,10 @@ every registered rule has a kernel here.
 from __future__ import annotations
 
 from . import activation, attention, conv, dropout, embedding, linear, norm, pooling, recurrent, structure
+from . import rotary
 
-FAMILY_MODULES = (linear, conv, pooling, recurrent, norm, dropout, activation, embedding, attention, structure)
+FAMILY_MODULES = (linear, conv, pooling, recurrent, norm, dropout, activation, embedding, attention, structure,
+                  rotary)
 
 
 def _collect() -> dict:

@@ -204,6 +204,9 @@ SIGNATURES: dict[str, tuple] = {
     "Expand": (("shape", REQUIRED, "shape"),),
     "Mean": (("dim", None, ("ints", None)), ("keepdim", False, "bool")),
     "Parameter": (("shape", REQUIRED, ("ints", None)),),
+    # HuggingFace-style decoders: the rotary tables computed once for every layer (layercalc/layers/rotary.py)
+    "RotaryTables": (("dim", REQUIRED, "int"), ("base", 10000.0, "float"), ("scaling", 1.0, "float"),
+                     ("original", True, "bool")),
     # a registered buffer (register_buffer(name, torch.zeros(shape, dtype=dtype)))
     "Buffer": (("shape", REQUIRED, ("ints", None)), ("dtype", "float32", ("str", _DTYPES))),
 }

@@ -65,8 +65,11 @@ def render_memory(m, fmt: str, fit: dict | None = None) -> str | None:
         f"{human_bytes(b['weights'])}" + (f" + master weights {human_bytes(b['master_weights'])}"
                                           if b["master_weights"] else "")
         + f" + buffers {human_bytes(b['buffers'])} + gradients {human_bytes(b['gradients'])} + optimizer state "
-        f"{human_bytes(b['optimizer_state'])} + saved activations {human_bytes(b['saved_activations'])} + largest "
-        f"transient {human_bytes(b['largest_transient'])}",
+        f"{human_bytes(b['optimizer_state'])} + " + (
+            f"saved activations {human_bytes(b['saved_activations'])} + largest transient "
+            f"{human_bytes(b['largest_transient'])}" if b["saved_activations"] + b["largest_transient"]
+            >= b["optimizer_step"] else f"the optimizer step's temporaries {human_bytes(b['optimizer_step'])} "
+            "(at the step, the activations freed)"),
         f"Inference peak: {human_bytes(t['inference_peak_bytes'])} ({t['inference_peak_bytes']:,} bytes) = weights "
         f"{human_bytes(b['weights'])} + buffers {human_bytes(b['buffers'])} + live activations "
         f"{human_bytes(b['inference_activations'])}"
@@ -103,17 +106,8 @@ def seconds(s: float) -> str:
     return f"{s * 1e9:.2f} ns"
 
 
-def render_cost(c, fmt: str, summary: dict, roof) -> str | None:
-    rows = []
-    for k, (row, d) in enumerate(zip(c.layers, c.rows)):
-        r = dict(d)
-        r.update(name=row.name, type=row.type)
-        if roof:
-            r.update(intensity=f"{roof[k]['intensity']:.1f}", bound=roof[k]["bound"],
-                     floor=seconds(roof[k]["latency_floor_s"]) if fmt == "table" else roof[k]["latency_floor_s"])
-        rows.append(r)
-    totals = dict(c.totals)
-    totals["name"] = "Total"
+def cost_lines(c, summary: dict) -> list[str]:
+    """The lines below the cost table: per step, over tokens or steps, the decoder, the accelerator."""
     t = c.totals
     lines = [f"Per step: forward {t['forward_flops']:,} FLOPs, backward {t['backward_flops']:,}"
              + (f", recomputation {t['recompute_flops']:,}" if t["recompute_flops"] else "")
@@ -133,5 +127,19 @@ def render_cost(c, fmt: str, summary: dict, roof) -> str | None:
                      f"{s['bandwidth'] / 1e12:g} TB/s): forward latency floor {seconds(s['forward_latency_floor_s'])}; "
                      f"training at MFU {s['mfu']:g}: {seconds(s['training_seconds'])} = "
                      f"{s['accelerator_hours']:,.1f} accelerator-hours")
+    return lines
+
+
+def render_cost(c, fmt: str, summary: dict, roof) -> str | None:
+    rows = []
+    for k, (row, d) in enumerate(zip(c.layers, c.rows)):
+        r = dict(d)
+        r.update(name=row.name, type=row.type)
+        if roof:
+            r.update(intensity=f"{roof[k]['intensity']:.1f}", bound=roof[k]["bound"],
+                     floor=seconds(roof[k]["latency_floor_s"]) if fmt == "table" else roof[k]["latency_floor_s"])
+        rows.append(r)
+    totals = dict(c.totals)
+    totals["name"] = "Total"
     cols = COST_COLUMNS + (ROOF_COLUMNS if roof else [])
-    return _emit(c.report.name, cols, rows, totals, lines, fmt)
+    return _emit(c.report.name, cols, rows, totals, cost_lines(c, summary), fmt)

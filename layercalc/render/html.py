@@ -349,7 +349,7 @@ def human_bytes(n) -> str:
 
 def figures_page(graph, report, title: str, subtitle: str, columns: list[tuple[str, str, str]],
                  values: dict, totals: dict, cards: list[Card], charts: list[tuple[str, str, str]],
-                 notes: list[str], max_nodes: int = 60) -> str:
+                 notes: list[str], max_nodes: int = 60, section: str | None = None) -> str:
     """A page for per-layer figures other than the report's own (memory, cost): ``columns`` are
     (header, key, kind) with kind ``bytes``, ``count`` or ``text``; ``values`` maps a layer name
     to its figures; ``charts`` are (title, key, colour) bar charts per block."""
@@ -375,7 +375,7 @@ def figures_page(graph, report, title: str, subtitle: str, columns: list[tuple[s
     tools = ('<div class="tools"><button type="button" data-open="1">Expand all</button>'
              '<button type="button" data-open="0">Collapse all</button></div>') if open_depth is not None else ""
     note_html = "".join(f'<p class="note">{escape(n)}</p>' for n in notes)
-    sections = [("Where the bytes go" if any(kind == "bytes" for _, _, kind in columns) else "Per block",
+    sections = [(section or ("Where the bytes go" if any(kind == "bytes" for _, _, kind in columns) else "Per block"),
                  chart_html + note_html),
                 ("Layers", tools + table_html(cols, roots, open_depth)),
                 ("Graph", graph_section(graph, report, tree, max_nodes))]
@@ -413,6 +413,53 @@ def memory_page(m, graph, fit: dict | None = None) -> str:
     rep = m.report
     return figures_page(graph, rep, f"{rep.name}: memory", "Bytes for training and inference, per layer and in "
                         "total (docs/memory.md).", cols, values, dict(t), cards, charts, notes)
+
+
+def cost_page(c, graph, summary: dict, roof: list[dict] | None = None) -> str:
+    """``cost --format html``: forward, backward and training MACs and FLOPs per layer folded by block,
+    where the compute goes, the decoder and training totals; with an accelerator the roofline columns."""
+    from .budget import COST_COLUMNS, cost_lines, seconds
+
+    cols = [c_ for c_ in COST_COLUMNS if c_[1] not in ("name", "type")]
+    if roof:
+        cols += [("Bytes moved", "bytes_moved", "bytes"), ("FLOP/B", "intensity", "text"), ("Bound", "bound", "text"),
+                 ("Floor", "floor", "text")]
+    values = {}
+    for k, (row, d) in enumerate(zip(c.layers, c.rows)):
+        v = dict(d)
+        if roof:
+            r = roof[k]
+            v.update(bytes_moved=r["bytes_moved"], intensity=f"{r['intensity']:.1f}", bound=r["bound"],
+                     floor=seconds(r["latency_floor_s"]))
+        values[row.name] = v
+    t, s = c.totals, summary
+    totals = dict(t)
+    if roof:
+        totals.update(bytes_moved=sum(r["bytes_moved"] for r in roof), floor=seconds(s["forward_latency_floor_s"]))
+    cards = [Card("Training FLOPs per step", human(t["training_flops"]), f"{t['training_flops']:,}"),
+             Card("Forward FLOPs", human(t["forward_flops"]), f"{t['forward_flops']:,}"),
+             Card("Backward FLOPs", human(t["backward_flops"]), f"{t['backward_flops']:,}"),
+             Card("Training MACs", human(t["training_macs"]), f"{t['training_macs']:,}")]
+    if t["recompute_flops"]:
+        cards.append(Card("Recomputation FLOPs", human(t["recompute_flops"]), f"{t['recompute_flops']:,}"))
+    if "context" in s:
+        cards.append(Card(f"Per token at context {s['context']:,}", human(s["per_token_flops"]) + " FLOPs",
+                          f"{s['per_token_flops']:,}"))
+    if "training_flops_total" in s:
+        cards.append(Card("Training FLOPs in all", f"{s['training_flops_total']:.4g}",
+                          f"6ND = {s['six_nd']:.4g}" if "six_nd" in s else f"{s['steps']:.4g} steps"))
+    if "accelerator" in s:
+        cards.append(Card(f"Training on {s['accelerator']}", seconds(s["training_seconds"]),
+                          f"{s['accelerator_hours']:,.1f} accelerator-hours at MFU {s['mfu']:g}"))
+    opts = c.options
+    notes = [f"Attention {opts['attention']}, precision {s.get('precision', 'fp32')}"
+             + (f", checkpoint {' '.join(opts['checkpoint'])}" if opts["checkpoint"] else "") + "."]
+    notes += cost_lines(c, s)
+    charts = [("Forward FLOPs", "forward_flops", "#3b6fd8"), ("Training FLOPs", "training_flops", "#d9822b")]
+    rep = c.report
+    return figures_page(graph, rep, f"{rep.name}: cost", "Forward, backward and training MACs and FLOPs, per layer "
+                        "and in total (docs/memory.md).", cols, values, totals, cards, charts, notes,
+                        section="Where the compute goes")
 
 
 # --- diff ------------------------------------------------------------------------------------------------

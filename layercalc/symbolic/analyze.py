@@ -24,6 +24,8 @@ class SymbolicReport:
     """A report with symbolic figures; ``symbols`` in the order of the spec's dims."""
 
     def __init__(self, report, symbols: list[str], trace: Trace, valid: str, checked_at: dict | None, graph=None):
+        #: what the domain leaves out and why (a dim that disagrees at 1, a spec value outside the domain)
+        self.notes: list[str] = []
         self.report = report
         self.graph = graph
         self.symbols = symbols
@@ -87,9 +89,55 @@ def analyze_symbolic(source, symbols: list[str], dims: dict | None = None, vars:
         _check_params(report, graph)
         report.dims = {k: (k if k in hints else v) for k, v in report.dims.items()}
         checked = None
+        srep = SymbolicReport(report, symbols, trace, "", None, graph)
         if check and symbols:
             checked = _confirm(report, graph, trace, doc, file, dims, vars, dtype, max_layers)
-    return SymbolicReport(report, symbols, trace, validity(trace, symbols), checked, graph)
+
+            def confirm(point):
+                _confirm_at(point, report, graph, trace, doc, file, dims, vars, dtype, max_layers)
+
+            check_at_one(srep, confirm)
+        srep.checked_at = checked
+        srep.valid = validity(trace, symbols)
+        srep.spec_dims = {name: spec.dims[name] for name in symbols}
+        spec_one_notes(srep)
+    return srep
+
+
+def spec_one_notes(srep) -> None:
+    """A note for each symbolic dim that is 1 in the spec but outside the (final) domain."""
+    srep.notes = [n for n in srep.notes if not n.endswith(_OUTSIDE)]
+    for name, value in getattr(srep, "spec_dims", {}).items():
+        if value == 1 and not holds(srep.trace, one_point(srep.trace, name)):
+            srep.notes.append(f"{name} is 1 in the spec, outside the domain ({srep.valid}); for {name} = 1"
+                              + _OUTSIDE)
+
+
+_OUTSIDE = ", run without --symbolic"
+
+
+def one_point(trace: Trace, name: str) -> dict:
+    """The hints with ``name`` at 1."""
+    return {v: (1 if v == name else h) for v, h in trace.hints.items()}
+
+
+def check_at_one(srep, confirm) -> None:
+    """A size of 1 broadcasts and squeezes, and a dim is traced at 2 or more: for each symbolic dim whose
+    domain admits 1, ``confirm(point)`` (which raises SpecError where a figure disagrees) runs at the
+    hints with that dim at 1. Where the figures disagree, the domain is narrowed to ``dim >= 2`` and a
+    note says where and why; nothing is claimed at 1 that was not seen there."""
+    trace = srep.trace
+    for name in srep.symbols:
+        point = one_point(trace, name)
+        if not holds(trace, point):
+            continue
+        try:
+            confirm(point)
+        except SpecError as exc:
+            trace.guard("ge", P.sub(P.var(name), P.const(2)))
+            srep.notes.append(f"at {name} = 1 (a size of 1 broadcasts or squeezes), {exc.mark.file}:{exc.mark.line}: "
+                              f"{exc.message.replace('no symbolic form', 'the formula differs', 1)}; the formulas "
+                              f"hold for {name} >= 2")
 
 
 def _keep(x):
@@ -146,6 +194,16 @@ def _confirm(report, graph, trace, doc, file, dims, vars, dtype, max_layers):
             break
     else:
         return None
+    _confirm_at(point, report, graph, trace, doc, file, dims, vars, dtype, max_layers)
+    return point
+
+
+def _confirm_at(point, report, graph, trace, doc, file, dims, vars, dtype, max_layers) -> None:
+    """Compare every figure with the concrete analysis at ``point``; SpecError (G101) at the first that differs."""
+    from ..engine import run_graph
+    from ..spec.graph import expand
+    from ..spec.model import parse_spec
+
     try:
         concrete = run_graph(expand(parse_spec(doc, file, dims={**dims, **point}, vars=vars), max_layers=max_layers),
                              dtype)
@@ -171,7 +229,6 @@ def _confirm(report, graph, trace, doc, file, dims, vars, dtype, max_layers):
             raise SpecError(graph.spec.mark, f"no symbolic form for the total {key}: the traced expression gives "
                             f"{got} at {_point_text(point)}, where the analysis computes {concrete.totals[key]}",
                             "leave these dims concrete", code="G101")
-    return point
 
 
 def _point_text(point: dict) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ..errors import SpecError
 from . import poly as P
-from .analyze import _candidates, _point_text, analyze_symbolic, holds, validity
+from .analyze import _candidates, _point_text, analyze_symbolic, check_at_one, holds, spec_one_notes, validity
 from .sym import SymInt, tracing
 
 
@@ -35,15 +35,22 @@ def memory_symbolic(source, symbols: list[str], dims: dict | None = None, vars: 
         else:
             point = None
         srep.checked_at = point
-        if point is not None:
-            concrete = memory(source, dims={**(dims or {}), **point}, vars=vars, optimizer=optimizer,
+
+        def confirm(at):
+            concrete = memory(source, dims={**(dims or {}), **at}, vars=vars, optimizer=optimizer,
                               precision=precision, device=device, attention=attention, checkpoint=tuple(checkpoint),
                               max_layers=max_layers)
             for i, (row, crow) in enumerate(zip(m.rows, concrete.rows)):
                 for key in FIELDS:
-                    _same(row[key], crow[key], point, srep, key, srep.report.layers[i], srep.graph.nodes[i].mark)
+                    _same(row[key], crow[key], at, srep, key, srep.report.layers[i], srep.graph.nodes[i].mark)
             for key in FIELDS:
-                _same(m.totals[key], concrete.totals[key], point, srep, key, None, srep.graph.spec.mark)
+                _same(m.totals[key], concrete.totals[key], at, srep, key, None, srep.graph.spec.mark)
+
+        if point is not None:
+            confirm(point)
+        check_at_one(srep, confirm)
+        srep.valid = validity(srep.trace, srep.symbols)
+        spec_one_notes(srep)
     return srep, m
 
 
@@ -60,7 +67,8 @@ def to_dict(srep, m) -> dict:
     from .render import _convert
 
     d = _convert(m.to_dict(), srep)
-    d["symbolic"] = {"dims": srep.symbols, "valid": srep.valid, "checked_at": srep.checked_at}
+    d["symbolic"] = {"dims": srep.symbols, "valid": srep.valid, "checked_at": srep.checked_at,
+                     "notes": list(srep.notes)}
     return d
 
 
@@ -77,4 +85,5 @@ def to_text(srep, m) -> str:
     lines.append(f"Valid for: {srep.valid or 'every size >= 1'}")
     if srep.checked_at:
         lines.append("Checked against the concrete analysis at " + _point_text(srep.checked_at))
+    lines += [f"Note: {n}" for n in srep.notes]
     return "\n".join(lines)

@@ -35,10 +35,15 @@ def _convert(value, srep):
 
 
 def to_dict(srep) -> dict:
+    from ..tree import has_groups
+
     d = _convert(srep.report.to_dict(), srep)
+    if has_groups(srep.report.layers):  # the block tree, whatever the depth: each group the sum of its layers
+        d["tree"] = _convert([node.to_dict() for node in srep.report.tree()], srep)
     d["dims"] = {k: ({"expr": k, "valid": srep.valid, "vars": [k], "terms": [[1, [1]]]} if k in srep.symbols else v)
                  for k, v in srep.report.dims.items()}
     d["symbolic"] = {"dims": srep.symbols, "valid": srep.valid, "checked_at": srep.checked_at,
+                     "notes": list(srep.notes),
                      "floors": {name: {"expr": P.to_python(p, srep.symbols), "divisor": dv}
                                 for name, (p, dv) in srep.trace.atoms.items()}}
     return d
@@ -48,9 +53,9 @@ def to_json(srep) -> str:
     d = to_dict(srep)
     lines = []
     for key, value in d.items():
-        if key == "layers" and value:
+        if key in ("layers", "tree") and value:
             body = ",\n    ".join(json.dumps(row) for row in value)
-            lines.append(f'  "layers": [\n    {body}\n  ]')
+            lines.append(f'  "{key}": [\n    {body}\n  ]')
         else:
             lines.append(f"  {json.dumps(key)}: {json.dumps(value)}")
     return "{\n" + ",\n".join(lines) + "\n}"
@@ -67,12 +72,15 @@ def _text(x, srep, human=None) -> str:
     return f"{int(x):,}" if isinstance(x, int) else str(x)
 
 
-def _cells(srep, view: str, style, number):
-    """(columns, rows, footer) of a view, each figure through ``style`` (symbolic) or ``number`` (concrete)."""
-    from ..render.columns import columns
+def _cells(srep, view: str, style, number, depth=None, indent=None):
+    """(columns, rows, footer, shown) of a view, each figure through ``style`` (symbolic) or ``number``
+    (concrete); folded to ``depth`` as the concrete reports are (a block row: the sums of its layers'
+    formulas), nested names prefixed with ``indent`` per level."""
+    from ..render.columns import columns, view_rows
 
     report = srep.report
-    cols = columns(view, report)
+    shown = view_rows(report, depth)
+    cols = columns(view, report, shown.folded)
     if any(_sym(r.flops) for r in report.layers):  # a share of a formula is not a number
         cols = [c for c in cols if c.key != "share"]
 
@@ -90,12 +98,25 @@ def _cells(srep, view: str, style, number):
         v = c.cell(row)
         return fig(v) if c.numeric and isinstance(v, int) else str(v)
 
-    rows = [[cell(c, row) for c in cols] for row in report.layers]
+    rows = []
+    for row in shown.rows:
+        cells = [cell(c, row) for c in cols]
+        if shown.folded and indent and row.level > 1:
+            cells[0] = indent * (row.level - 1) + cells[0]
+        rows.append(cells)
     footer = []
     for c in cols:
         t = c.total(report.totals) if c.total else ""
         footer.append(fig(t) if c.numeric and isinstance(t, int) else str(t))
-    return cols, rows, footer
+    return cols, rows, footer, shown
+
+
+def _depth_line(shown) -> list[str]:
+    if shown.depth is None or not shown.folded:
+        return []
+    d = shown.depth
+    return [f"Depth {d} of {shown.deepest}" + (": totals only" if d == 0 else ": a block row sums the formulas of "
+            "the layers inside it") + f". Expand with --depth {d + 1} or --depth all."]
 
 
 def _lines(srep, view, style, number) -> list[str]:
@@ -121,48 +142,55 @@ def _lines(srep, view, style, number) -> list[str]:
         if srep.checked_at:
             lines.append("Checked against the concrete analysis at "
                          + ", ".join(f"{k}={v}" for k, v in srep.checked_at.items()))
+        lines += [f"Note: {n}" for n in srep.notes]
     return lines
 
 
-def print_table(srep, view: str, width: int | None = None, color: bool | None = None, file=None) -> None:
+def print_table(srep, view: str, width: int | None = None, color: bool | None = None, file=None,
+                depth=None) -> None:
+    import sys
+
     from ..render.table import emit_table, human
 
-    cols, rows, footer = _cells(srep, view, _text, human)
+    cols, rows, footer, shown = _cells(srep, view, _text, human, depth, "  ")
     title = srep.report.name + (f" (symbolic in {', '.join(srep.symbols)})" if srep.symbols else "")
+    lines = _lines(srep, view, _text, lambda n: f"{n:,}") + _depth_line(shown)
+    if shown.depth == 0:
+        (file or sys.stdout).write("\n".join([title, ""] + lines) + "\n")
+        return
     # formulas are wide cells, which rich measures and wraps slowly: beyond a page of rows, the plain layout
-    emit_table(title, [c.header for c in cols], [c.numeric for c in cols], rows, footer,
-               _lines(srep, view, _text, lambda n: f"{n:,}"), file=file, width=width, color=color,
-               plain=True if len(rows) > PLAIN_ROWS else None)
+    emit_table(title, [c.header for c in cols], [c.numeric for c in cols], rows, footer, lines, file=file,
+               width=width, color=color, plain=True if len(rows) > PLAIN_ROWS else None)
 
 
 #: Tables of more rows than this are drawn in the plain fixed-width layout (same look, no wrapping).
 PLAIN_ROWS = 200
 
 
-def to_markdown(srep, view: str) -> str:
-    cols, rows, footer = _cells(srep, view, _text, lambda n: f"{n:,}")
+def to_markdown(srep, view: str, depth=None) -> str:
+    cols, rows, footer, shown = _cells(srep, view, _text, lambda n: f"{n:,}", depth, "&nbsp;&nbsp;")
     title = srep.report.name + (f" (symbolic in {', '.join(srep.symbols)})" if srep.symbols else "")
     out = [f"### {title}", "", "| " + " | ".join(c.header for c in cols) + " |",
            "| " + " | ".join("---:" if c.numeric else "---" for c in cols) + " |"]
     for r in rows:
         out.append("| " + " | ".join(x.replace("|", "\\|") for x in r) + " |")
     out.append("| " + " | ".join(f"**{x}**" if x else "" for x in footer) + " |")
-    out += [""] + [f"- {line}" for line in _lines(srep, view, _text, lambda n: f"{n:,}")]
+    out += [""] + [f"- {line}" for line in _lines(srep, view, _text, lambda n: f"{n:,}") + _depth_line(shown)]
     return "\n".join(out)
 
 
-def to_csv(srep, view: str) -> str:
+def to_csv(srep, view: str, depth=None) -> str:
     import csv
     import io
 
     def py(x, s):
         return P.to_python(x.poly, s.symbols)
 
-    cols, rows, footer = _cells(srep, view, py, str)
+    cols, rows, footer, shown = _cells(srep, view, py, str, depth)
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow([c.key for c in cols])
-    w.writerows(rows)
+    w.writerow([c.key for c in cols] + (["level"] if shown.folded else []))
+    w.writerows([r + [n.level] for r, n in zip(rows, shown.rows)] if shown.folded else rows)
     w.writerow(footer)
     return buf.getvalue().rstrip("\n")
 
@@ -175,7 +203,7 @@ def latex_escape(text: str) -> str:
     return "".join(_LATEX_ESC.get(ch, ch) for ch in text)
 
 
-def to_latex(srep, view: str) -> str:
+def to_latex(srep, view: str, depth=None) -> str:
     """A ``tabular`` (booktabs rules) with every figure in math mode, and the domain below it."""
 
     def lx(x, s):
@@ -184,7 +212,7 @@ def to_latex(srep, view: str) -> str:
     def num(n):
         return f"${n:,}$".replace(",", "{,}")
 
-    cols, rows, footer = _cells(srep, view, lx, num)
+    cols, rows, footer, shown = _cells(srep, view, lx, num, depth, r"\quad ")
     spec = "".join("r" if c.numeric else "l" for c in cols)
 
     def line(cells, numeric):
@@ -206,14 +234,17 @@ def to_latex(srep, view: str) -> str:
     return "\n".join(out)
 
 
-def render(srep, view: str, fmt: str, width: int | None = None, color: bool | None = None) -> str | None:
+def render(srep, view: str, fmt: str, width: int | None = None, color: bool | None = None,
+           depth=None) -> str | None:
+    """``depth`` as for the concrete reports (:func:`layercalc.render.columns.view_rows`): None lists
+    every layer; json always has every layer and the block tree."""
     if fmt == "json":
         return to_json(srep)
     if fmt == "csv":
-        return to_csv(srep, view)
+        return to_csv(srep, view, depth)
     if fmt == "markdown":
-        return to_markdown(srep, view)
+        return to_markdown(srep, view, depth)
     if fmt == "latex":
-        return to_latex(srep, view)
-    print_table(srep, view, width=width, color=color)
+        return to_latex(srep, view, depth)
+    print_table(srep, view, width=width, color=color, depth=depth)
     return None
