@@ -460,6 +460,73 @@ def test_shifted_window_attention_training_macs_equal_flop_counter(tv_swin, t, m
     assert layercalc.cost(spec).totals["training_macs"] == counter.get_total_flops() // 2
 
 
+@pytest.mark.parametrize("mode", ["train", "frozen", "first", "memory-only", "tgt-only"])
+@pytest.mark.parametrize("args", [{"batch_first": True}, {"norm_first": True, "activation": "gelu", "tgt_is_causal": True},
+                                  {"batch_first": True, "norm_first": True, "bias": False}])
+def test_decoder_layer_training_macs_equal_flop_counter(mode, args):
+    """`layercalc cost` of a TransformerDecoderLayer: forward and backward MACs equal FlopCounterMode over
+    torch's forward and backward, with tgt and memory each requiring grad (after a Linear) or not, the
+    layer trainable or frozen (math attention kernel)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    d, heads, ff, t, s, n = 6, 2, 10, 5, 3, 2
+    first = args.get("batch_first", False)
+    tshape, mshape = ([n, t, d], [n, s, d]) if first else ([t, n, d], [s, n, d])
+    layer = torch.nn.TransformerDecoderLayer(d, heads, ff, dropout=0.0, **{k: v for k, v in args.items()
+                                                                             if k != "tgt_is_causal"})
+    if mode == "frozen":
+        layer.requires_grad_(False)
+    tgt_lin = mode in ("train", "frozen", "tgt-only")
+    mem_lin = mode in ("train", "frozen", "memory-only")
+    pre_t, pre_m = torch.nn.Linear(d, d), torch.nn.Linear(d, d)
+    x, m = torch.randn(*tshape), torch.randn(*mshape)
+    with FlopCounterMode(display=False) as counter, sdpa_kernel(SDPBackend.MATH):
+        out = layer(pre_t(x) if tgt_lin else x, pre_m(m) if mem_lin else m,
+                    tgt_is_causal=args.get("tgt_is_causal", False),
+                    tgt_mask=torch.nn.Transformer.generate_square_subsequent_mask(t)
+                    if args.get("tgt_is_causal") else None)
+        if out.requires_grad:
+            out.sum().backward()
+    layers = ([{"Linear": {"out_features": d}, "name": "pt", "from": "tgt"}] if tgt_lin else []) \
+        + ([{"Linear": {"out_features": d}, "name": "pm", "from": "memory"}] if mem_lin else [])
+    entry = {"TransformerDecoderLayer": {"nhead": heads, "dim_feedforward": ff, "dropout": 0.0, **args},
+             "from": ["pt" if tgt_lin else "tgt", "pm" if mem_lin else "memory"]}
+    if mode == "frozen":
+        entry["trainable"] = False
+    spec = {"layercalc": 1, "name": "dec", "inputs": {"tgt": tshape, "memory": mshape}, "layers": layers + [entry]}
+    assert layercalc.cost(spec).totals["training_macs"] == counter.get_total_flops() // 2
+
+
+@pytest.mark.parametrize("mode", ["train", "frozen", "first", "memory-only", "query-only"])
+def test_cross_attention_training_macs_equal_flop_counter(mode):
+    """`layercalc cost` of MultiheadAttention on a memory (key = value, not the query): each input projection
+    has an input gradient only when its own input requires grad. Example, memory-only: the weights' gradients
+    (2*5*6*6 + 2*3*12*6 + 2*5*6*6 = 1,152 MACs) and the memory's (2*3*12*6 = 432), not the query's."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    d, heads, t, s, n = 6, 2, 5, 3, 2
+    mha = torch.nn.MultiheadAttention(d, heads, batch_first=True)
+    if mode == "frozen":
+        mha.requires_grad_(False)
+    q_lin, m_lin = mode in ("train", "frozen", "query-only"), mode in ("train", "frozen", "memory-only")
+    pre_q, pre_m = torch.nn.Linear(d, d), torch.nn.Linear(d, d)
+    q, m = torch.randn(n, t, d), torch.randn(n, s, d)
+    with FlopCounterMode(display=False) as counter, sdpa_kernel(SDPBackend.MATH):
+        mem = pre_m(m) if m_lin else m
+        out, _ = mha(pre_q(q) if q_lin else q, mem, mem, need_weights=False)
+        if out.requires_grad:
+            out.sum().backward()
+    layers = ([{"Linear": {"out_features": d}, "name": "pq", "from": "q"}] if q_lin else []) \
+        + ([{"Linear": {"out_features": d}, "name": "pm", "from": "m"}] if m_lin else [])
+    kv = "pm" if m_lin else "m"
+    entry = {"MultiheadAttention": {"num_heads": heads, "batch_first": True, "need_weights": False},
+             "from": ["pq" if q_lin else "q", kv, kv]}
+    if mode == "frozen":
+        entry["trainable"] = False
+    spec = {"layercalc": 1, "name": "x", "inputs": {"q": [n, t, d], "m": [n, s, d]}, "layers": layers + [entry]}
+    assert layercalc.cost(spec).totals["training_macs"] == counter.get_total_flops() // 2
+
+
 # --- errors -------------------------------------------------------------------------------------------------
 
 

@@ -56,7 +56,7 @@ def _sdpa(c):
 
 
 def _mha_parts(a, shapes):
-    """(input projections, output projection, products) MACs of MultiheadAttention."""
+    """(query projection, key/value projections, output projection) MACs of MultiheadAttention."""
     q = shapes[0]
     k = shapes[1] if len(shapes) > 1 else q
     batched = len(q) == 3
@@ -65,21 +65,23 @@ def _mha_parts(a, shapes):
     lq = (q[1] if first else q[0]) if batched else q[0]
     s = (k[1] if first else k[0]) if batched else k[0]
     e = a["embed_dim"]
-    proj_in = n * (lq * e * e + s * (a["kdim"] + a["vdim"]) * e)
-    proj_out = n * lq * e * e
-    return proj_in, proj_out
+    return n * lq * e * e, n * s * a["kdim"] * e, n * s * a["vdim"] * e, n * lq * e * e
 
 
 def _mha(c):
+    """Each input projection has an input gradient when its input (query, key, value) requires grad; the
+    projected q, k and v require grad when their input does or the weights train."""
     a = c.args
-    proj_in, proj_out = _mha_parts(a, c.shapes)
-    products = c.macs - proj_in - proj_out
-    x_req = any(c.req)
-    inner = x_req or c.w  # q, k, v (and everything after them) require grad
-    total = (proj_in + proj_out) if c.w else 0  # weight gradients
-    total += proj_in if x_req else 0  # input gradient of the projections
-    total += proj_out if inner else 0  # the attention output's gradient through out_proj
-    return total + _products(c, products, inner, inner, inner)
+    proj_q, proj_k, proj_v, proj_out = _mha_parts(a, c.shapes)
+    products = c.macs - proj_q - proj_k - proj_v - proj_out
+    q_req = c.req[0]
+    k_req = c.req[1] if len(c.req) > 1 else q_req
+    v_req = c.req[2] if len(c.req) > 2 else k_req
+    total = (proj_q + proj_k + proj_v + proj_out) if c.w else 0  # weight gradients
+    total += (proj_q if q_req else 0) + (proj_k if k_req else 0) + (proj_v if v_req else 0)
+    qi, ki, vi = q_req or c.w, k_req or c.w, v_req or c.w
+    total += proj_out if (qi or ki or vi) else 0  # the attention output's gradient through out_proj
+    return total + _products(c, products, qi, ki, vi)
 
 
 def _gqa(c):
@@ -116,6 +118,35 @@ def _encoder(c):
     total += proj_in if proj_input else 0
     total += (proj_out + 2 * ffn) if inner else 0
     return total + _products(c, products, inner, inner, inner)
+
+
+def _decoder(c):
+    """TransformerDecoderLayer: self-attention on tgt (T), cross-attention of tgt on the memory (S), then
+    linear1 and linear2. The memory's key/value projection has an input gradient only when the memory
+    requires grad; everything after the self-attention requires grad when tgt does or the weights train."""
+    a = c.args
+    x, m = c.shapes[0], c.shapes[1]
+    first = a["batch_first"]
+    if len(x) == 3:
+        n, t, s = (x[0], x[1], m[1]) if first else (x[1], x[0], m[0])
+    else:
+        n, t, s = 1, x[0], m[0]
+    d, ff = a["d_model"], a["dim_feedforward"]
+    sa_in, out, ca_kv, ffn = 3 * n * t * d * d, n * t * d * d, 2 * n * s * d * d, n * t * d * ff
+    sa_products, ca_products = 2 * n * t * t * d, 2 * n * t * s * d
+    x_req, m_req = c.req[0], c.req[1]
+    total = (sa_in + out + out + ca_kv + out + 2 * ffn) if c.w else 0  # weight gradients
+    total += sa_in if x_req or (a["norm_first"] and c.w) else 0  # pre-norm: a trainable norm1 makes it require grad
+    inner = x_req or c.w  # the self-attention's q, k, v and everything after them
+    total += out if inner else 0  # self_attn.out_proj
+    total += _products(c, sa_products, inner, inner, inner)
+    kv = m_req or c.w  # the cross-attention's keys and values
+    total += out if inner else 0  # multihead_attn's query projection
+    total += ca_kv if m_req else 0
+    after = inner or kv  # the cross-attention's output and all that follows it
+    total += out if after else 0  # multihead_attn.out_proj
+    total += _products(c, ca_products, inner, kv, kv)
+    return total + (2 * ffn if after else 0)
 
 
 def _window(c):
@@ -179,6 +210,7 @@ def _cell(c):
 BACKWARD = {
     "Linear": _dense, "Bilinear": _bilinear, "MatMul": _matmul, "ScaledDotProductAttention": _sdpa,
     "MultiheadAttention": _mha, "GroupedQueryAttention": _gqa, "TransformerEncoderLayer": _encoder,
+    "TransformerDecoderLayer": _decoder,
     "LSTM": _recurrent, "GRU": _recurrent, "RNN": _recurrent, "LSTMCell": _cell, "GRUCell": _cell,
     "RNNCell": _cell, "ShiftedWindowAttention": _window, "ShiftedWindowAttentionV2": _window,
 }
@@ -218,7 +250,7 @@ def _not_recomputed(rows, flow, checkpoint, flash) -> dict:
         elif row.type in ("MultiheadAttention", "GroupedQueryAttention") and flow[i][1] and not flash:
             s, a = row.input_shapes[0], row.args
             if row.type == "MultiheadAttention":
-                skip[row.name] = _mha_parts(a, row.input_shapes)[1]
+                skip[row.name] = _mha_parts(a, row.input_shapes)[3]
             else:
                 heads = a["num_heads"]
                 hd = a["head_dim"] or a["embed_dim"] // heads
