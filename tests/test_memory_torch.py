@@ -192,6 +192,26 @@ def test_saved_activations_of_one_layer_equal_torch(layer_type, args, shapes, mo
             assert (mine, ours.totals["saved_activation_bytes"]) == (per_layer, total), (precision, kernel)
 
 
+@pytest.mark.parametrize("trainable", [True, False])
+def test_relative_position_bias_saves_only_its_index_buffer(trainable):
+    """RelativePositionBias: the gather keeps its index, which is the registered buffer (not counted as an
+    activation), so the layer saves nothing; the Add after it saves nothing either, and the Linear
+    before it keeps its input x, a model input: 1*2*6*6 floats = 72 x 4 = 288 bytes in float32."""
+    bias = {"RelativePositionBias": {"window_size": [3, 2], "num_heads": 2}, "name": "bias"}
+    if not trainable:
+        bias["trainable"] = False
+    spec = {"layercalc": 1, "name": "rpb", "inputs": {"x": {"shape": [1, 2, 6, 6]}},
+            "layers": [{"Linear": {"out_features": 6}, "name": "p", "from": "x"}, bias,
+                       {"Add": {}, "name": "sum", "from": ["p", "bias"]}]}
+    for dtype, precision in DTYPES.values():
+        per_layer, total = torch_saved(spec, None, None, dtype, "math")
+        ours = layercalc.memory(spec, precision=precision, device="cpu")
+        mine = {row.name: d["saved_activation_bytes"] for row, d in zip(ours.layers, ours.rows)
+                if d["saved_activation_bytes"]}
+        assert (mine, ours.totals["saved_activation_bytes"]) == (per_layer, total), precision
+        assert "bias" not in mine
+
+
 @pytest.mark.parametrize("layer_type,args", [
     ("MultiheadAttention", {"num_heads": 2, "batch_first": True, "need_weights": False}),
     ("MultiheadAttention", {"num_heads": 2, "batch_first": True, "need_weights": True, "dropout": 0.5}),

@@ -23,6 +23,7 @@ from torch import nn
 
 import layercalc
 from layercalc.engine import load_graph, run_graph
+from layercalc.layers.registry import takes_no_input
 
 
 def causal_mask(lq, s, dtype=torch.float32):
@@ -73,6 +74,26 @@ class Rotary(nn.Module):
 
     def forward(self, x):
         return self.apply(x, *self.tables(x))
+
+
+class RelativePositionBias(nn.Module):
+    """Swin's relative position bias, as torchvision's ``ShiftedWindowAttention`` computes it."""
+
+    def __init__(self, window_size, num_heads):
+        super().__init__()
+        wh, ww = window_size
+        self.table = nn.Parameter(torch.randn((2 * wh - 1) * (2 * ww - 1), num_heads))
+        coords = torch.flatten(torch.stack(torch.meshgrid(torch.arange(wh), torch.arange(ww), indexing="ij")), 1)
+        rel = (coords[:, :, None] - coords[:, None, :]).permute(1, 2, 0).contiguous()
+        rel[:, :, 0] += wh - 1
+        rel[:, :, 1] += ww - 1
+        rel[:, :, 0] *= 2 * ww - 1
+        self.register_buffer("index", rel.sum(-1).flatten())
+        self.n = wh * ww
+
+    def forward(self):
+        bias = self.table[self.index].view(self.n, self.n, -1)
+        return bias.permute(2, 0, 1).contiguous().unsqueeze(0)
 
 
 class LlamaAttention(nn.Module):
@@ -176,6 +197,8 @@ def make_module(row) -> nn.Module:
         m.weight = nn.Parameter(torch.randn(*a["shape"]))
         m.forward = lambda: m.weight
         return m
+    if t == "RelativePositionBias":
+        return RelativePositionBias(a["window_size"], a["num_heads"])
     if t in ("Add", "Sub", "Mul", "Div") and a.get("scalar") is not None:
         op = {"Add": operator.add, "Sub": operator.sub, "Mul": operator.mul, "Div": operator.truediv}[t]
         first = a.get("scalar_first")
@@ -279,7 +302,7 @@ class SpecModel(nn.Module):
     def _run(self, node, row, values):
         key = node.name.replace(".", "__")
         module = self.layers[self.alias.get(key, key)]
-        xs = [values[(s.node, s.extra)] for s in node.inputs] if row.type != "Parameter" else []
+        xs = [values[(s.node, s.extra)] for s in node.inputs] if not takes_no_input(row.type) else []
         self.current = node.name
         out = module(*xs)
         if isinstance(out, tuple):

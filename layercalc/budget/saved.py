@@ -39,9 +39,10 @@ SAVES_INPUT = ("CELU", "ELU", "SELU", "GELU", "Hardshrink", "Hardsigmoid", "Hard
 #: Element-wise layers whose backward needs their output.
 SAVES_OUTPUT = ("ReLU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "Softmin")
 #: Layers that save nothing: shape changes, views, sums, concatenations, constant pads, nearest and
-#: linear interpolation (their backward needs only sizes).
+#: linear interpolation (their backward needs only sizes); RelativePositionBias gathers its table by
+#: its index buffer, and the index that backward keeps is that buffer's storage (a view of it).
 SAVES_NOTHING = ("Identity", "Add", "Sub", "Neg", "Concat", "Mean", "Flatten", "Unflatten", "Reshape", "Permute",
-                 "Transpose", "Select", "Slice", "Expand", "Parameter", "Buffer", "PixelShuffle", "PixelUnshuffle",
+                 "Transpose", "Select", "Slice", "Expand", "Parameter", "Buffer", "RelativePositionBias", "PixelShuffle", "PixelUnshuffle",
                  "ChannelShuffle", "Upsample", "ConstantPad1d", "ConstantPad2d", "ConstantPad3d", "ZeroPad1d",
                  "ZeroPad2d", "ZeroPad3d", "CircularPad1d", "CircularPad2d", "CircularPad3d")
 
