@@ -444,13 +444,7 @@ class Reader(fx.Interpreter):
     def get_attr(self, target, args, kwargs):
         value = super().get_attr(target, args, kwargs)
         if isinstance(value, nn.Parameter):
-            name = self._unique(target)
-            layer = self._add(name, "Parameter", {"shape": list(value.shape)}, [])
-            # its place: the modules whose attribute it is (a layer scale inside its block)
-            parts = target.split(".")[:-1]
-            quals = [".".join(parts[:k]) for k in range(1, len(parts) + 1)]
-            layer.path = tuple(quals)
-            layer.classes = tuple(type(self.root.get_submodule(q)) for q in quals)
+            name, layer = self._attribute_layer(target, "Parameter", {"shape": list(value.shape)})
             layer.trainable = value.requires_grad
             first = self.called.get(id(value))
             if first is not None:
@@ -461,14 +455,20 @@ class Reader(fx.Interpreter):
             self._buffer_layer(target, value)
         return value
 
-    def _buffer_layer(self, target: str, value):
-        """A buffer read directly (a registered table or mask): a Buffer layer in the modules that own it."""
+    def _attribute_layer(self, target: str, layer_type: str, args: dict):
+        """(name, layer) for a tensor attribute that forward reads directly, placed in the modules whose
+        attribute it is (a layer scale inside its block)."""
         name = self._unique(target)
-        layer = self._add(name, "Buffer", _buffer_args(value), [])
+        layer = self._add(name, layer_type, args, [])
         parts = target.split(".")[:-1]
         quals = [".".join(parts[:k]) for k in range(1, len(parts) + 1)]
         layer.path = tuple(quals)
         layer.classes = tuple(type(self.root.get_submodule(q)) for q in quals)
+        return name, layer
+
+    def _buffer_layer(self, target: str, value):
+        """A buffer read directly (a registered table or mask): a Buffer layer in the modules that own it."""
+        name, _ = self._attribute_layer(target, "Buffer", _buffer_args(value))
         if self.called.get(id(value)) is not None:
             self._unsupported("a buffer read twice", "read it once and reuse the tensor")
         self.called[id(value)] = name

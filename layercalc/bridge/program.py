@@ -269,12 +269,7 @@ class ProgramReader(Reader):
         saved = self.node
         self.node = node
         try:
-            name = self._unique(target)
-            layer = self._add(name, "Parameter", {"shape": list(value.shape)}, [])
-            parts = target.split(".")[:-1]
-            quals = [".".join(parts[:k]) for k in range(1, len(parts) + 1)]
-            layer.path = tuple(quals)
-            layer.classes = tuple(type(self.root.get_submodule(q)) for q in quals)
+            name, layer = self._attribute_layer(target, "Parameter", {"shape": list(value.shape)})
             layer.trainable = value.requires_grad
             self.called[id(value)] = name
         finally:
