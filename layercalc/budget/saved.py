@@ -554,6 +554,19 @@ def onednn_lstm_workspace(t, b, i, h, e):
     return sum(_pages(p) for p in parts)
 
 
+def _recurrent_sizes(c):
+    """(batch_first with a batch, T, B, input size, hidden size, proj_size or 0, the state's size, layers,
+    directions) of a recurrent layer."""
+    a, s = c.args, c.shape(0)
+    batched = len(s) == 3
+    bf = a.get("batch_first") and batched
+    t = s[1] if bf else s[0]
+    b = (s[0] if bf else s[1]) if batched else 1
+    h = a["hidden_size"]
+    proj = a.get("proj_size") or 0
+    return bf, t, b, s[-1], h, proj, proj or h, a["num_layers"], 2 if a.get("bidirectional") else 1
+
+
 def _recurrent(c):
     """RNN, LSTM and GRU as torch runs them in train mode on the CPU, per layer l and direction, with T
     steps, B rows (1 unbatched), hidden size H, R = proj_size or H (the size of h), D directions, L
@@ -583,18 +596,8 @@ def _recurrent(c):
       previous step: B x R); LSTM also c of the step before (c0, then the previous c_t) always.
     """
     a = c.args
-    s = c.shape(0)
     e = c.act
-    batched = len(s) == 3
-    bf = a.get("batch_first") and batched
-    t = s[1] if bf else s[0]
-    b = (s[0] if bf else s[1]) if batched else 1
-    i = s[-1]
-    h = a["hidden_size"]
-    proj = a.get("proj_size") or 0
-    r = proj or h
-    layers = a["num_layers"]
-    dirs = 2 if a.get("bidirectional") else 1
+    bf, t, b, i, h, proj, r, layers, dirs = _recurrent_sizes(c)
     lstm = c.type == "LSTM"
     onednn = lstm and not proj and c.cpu and e in (2, 4)
     if getattr(c, "autocast", False):
@@ -658,18 +661,8 @@ def _recurrent_autocast(c):
       W_hh is kept at each step from the second; W_hr is used transposed (a view, never cached) and its
       copy is kept at every step."""
     a = c.args
-    s = c.shape(0)
     xe = c.in_elems[0]
-    batched = len(s) == 3
-    bf = a.get("batch_first") and batched
-    t = s[1] if bf else s[0]
-    b = (s[0] if bf else s[1]) if batched else 1
-    i = s[-1]
-    h = a["hidden_size"]
-    proj = a.get("proj_size") or 0
-    r = proj or h
-    layers = a["num_layers"]
-    dirs = 2 if a.get("bidirectional") else 1
+    bf, t, b, i, h, proj, r, layers, dirs = _recurrent_sizes(c)
     kind = c.type
     gates = {"RNN": 1, "GRU": 3, "LSTM": 4}[kind]
     onednn = kind == "LSTM" and not proj and c.cpu
