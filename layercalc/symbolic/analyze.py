@@ -182,6 +182,12 @@ def _candidates(trace: Trace):
             yield point
 
 
+def second_point(trace: Trace) -> dict | None:
+    """The first point near the traced one that lies in the domain, where the figures are checked
+    concretely a second time; None when none of the candidates does."""
+    return next((point for point in _candidates(trace) if holds(trace, point)), None)
+
+
 def _confirm(report, graph, trace, doc, file, dims, vars, dtype, max_layers):
     """Run the concrete analysis at a second point of the domain and compare every figure:
     arithmetic that the traced integers did not see (a gcd, a slice) shows up here, at its layer."""
@@ -189,10 +195,8 @@ def _confirm(report, graph, trace, doc, file, dims, vars, dtype, max_layers):
     from ..spec.graph import expand
     from ..spec.model import parse_spec
 
-    for point in _candidates(trace):
-        if holds(trace, point):
-            break
-    else:
+    point = second_point(trace)
+    if point is None:
         return None
     _confirm_at(point, report, graph, trace, doc, file, dims, vars, dtype, max_layers)
     return point

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ..errors import SpecError
 from . import poly as P
-from .analyze import _candidates, _point_text, analyze_symbolic, check_at_one, holds, spec_one_notes, validity
+from .analyze import _point_text, analyze_symbolic, check_at_one, second_point, spec_one_notes, validity
 from .sym import SymInt, tracing
 
 
@@ -29,12 +29,7 @@ def memory_symbolic(source, symbols: list[str], dims: dict | None = None, vars: 
     srep.valid = validity(srep.trace, srep.symbols)
     m = MemoryReport(srep.report, out["rows"], out["totals"], out["breakdown"], opts)
     if srep.symbols:
-        for point in _candidates(srep.trace):
-            if holds(srep.trace, point):
-                break
-        else:
-            point = None
-        srep.checked_at = point
+        point = srep.checked_at = second_point(srep.trace)
 
         def confirm(at):
             concrete = memory(source, dims={**(dims or {}), **at}, vars=vars, optimizer=optimizer,

@@ -15,7 +15,7 @@ from fractions import Fraction
 
 from ..errors import SpecError
 from . import poly as P
-from .analyze import _candidates, _point_text, analyze_symbolic, check_at_one, holds, spec_one_notes, validity
+from .analyze import _point_text, analyze_symbolic, check_at_one, second_point, spec_one_notes, validity
 from .sym import SymInt, poly_of, tracing
 
 #: The figures of ``cost`` that stay numbers-at-a-point, and why they are not formulas.
@@ -131,12 +131,7 @@ def cost_symbolic(source, symbols: list[str], dims: dict | None = None, vars: di
     srep.valid = validity(srep.trace, srep.symbols)
     result = SymbolicCost(srep, c, summary, moved, omitted)
     if srep.symbols:
-        for point in _candidates(srep.trace):
-            if holds(srep.trace, point):
-                break
-        else:
-            point = None
-        srep.checked_at = point
+        point = srep.checked_at = second_point(srep.trace)
 
         def confirm(at):
             concrete = cost(source, dims={**(dims or {}), **at}, vars=vars, attention=attention,
@@ -199,17 +194,9 @@ def to_dict(sc: SymbolicCost) -> dict:
 
 
 def to_json(sc: SymbolicCost) -> str:
-    import json
+    from .render import json_text
 
-    d = to_dict(sc)
-    lines = []
-    for key, value in d.items():
-        if key in ("layers", "tree") and value:
-            body = ",\n    ".join(json.dumps(row) for row in value)
-            lines.append(f'  "{key}": [\n    {body}\n  ]')
-        else:
-            lines.append(f"  {json.dumps(key)}: {json.dumps(value)}")
-    return "{\n" + ",\n".join(lines) + "\n}"
+    return json_text(to_dict(sc))
 
 
 def _styles(fmt: str):

@@ -50,7 +50,11 @@ def to_dict(srep) -> dict:
 
 
 def to_json(srep) -> str:
-    d = to_dict(srep)
+    return json_text(to_dict(srep))
+
+
+def json_text(d: dict) -> str:
+    """The JSON of a symbolic report: one line per row of ``layers`` and ``tree``, one per other key."""
     lines = []
     for key, value in d.items():
         if key in ("layers", "tree") and value:
