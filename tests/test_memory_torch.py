@@ -63,6 +63,17 @@ def torch_saved(spec, dims, vars, dtype, kernel):
     return per_layer, total
 
 
+def assert_saved_like_torch(spec, dtype, precision, kernel="math", dims=None, vars=None):
+    """layercalc's saved activation bytes, per layer and in total, equal what torch's hooks see; the
+    per-layer figures are returned."""
+    per_layer, total = torch_saved(spec, dims, vars, dtype, kernel)
+    ours = layercalc.memory(spec, dims=dims, vars=vars, precision=precision, device="cpu", attention=kernel)
+    mine = {row.name: d["saved_activation_bytes"] for row, d in zip(ours.layers, ours.rows)
+            if d["saved_activation_bytes"]}
+    assert (mine, ours.totals["saved_activation_bytes"]) == (per_layer, total), (precision, kernel)
+    return mine
+
+
 #: bfloat16 convolutions are slow on the CPU: the 224 x 224 vision specs run in float32 only.
 SLOW_IN_BF16 = {"alexnet", "vgg16", "resnet50", "resnet18", "mobilenet_v2"}
 CASES = [(name, dt, k) for name in SMALL for dt in DTYPES for k in KERNELS
@@ -75,12 +86,7 @@ def test_saved_activations_of_every_spec_equal_torch(name, dtype, kernel):
     dims, vars = SMALL[name]
     path = SPECS / f"{name}.yaml"
     torch_dtype, precision = DTYPES[dtype]
-    per_layer, total = torch_saved(path, dims, vars, torch_dtype, kernel)
-    ours = layercalc.memory(path, dims=dims, vars=vars, precision=precision, device="cpu", attention=kernel)
-    mine = {row.name: d["saved_activation_bytes"] for row, d in zip(ours.layers, ours.rows)
-            if d["saved_activation_bytes"]}
-    assert mine == per_layer
-    assert ours.totals["saved_activation_bytes"] == total
+    assert_saved_like_torch(path, torch_dtype, precision, kernel, dims, vars)
 
 
 # --- one layer of every type -------------------------------------------------------------------------------
@@ -185,11 +191,7 @@ def test_saved_activations_of_one_layer_equal_torch(layer_type, args, shapes, mo
             if kernel == "flash" and (args.get("dropout") or args.get("need_weights") or args.get("add_bias_kv")
                                       or (layer_type == "ScaledDotProductAttention" and shapes[0] != shapes[-1])):
                 continue
-            per_layer, total = torch_saved(spec, None, None, dtype, kernel)
-            ours = layercalc.memory(spec, precision=precision, device="cpu", attention=kernel)
-            mine = {row.name: d["saved_activation_bytes"] for row, d in zip(ours.layers, ours.rows)
-                    if d["saved_activation_bytes"]}
-            assert (mine, ours.totals["saved_activation_bytes"]) == (per_layer, total), (precision, kernel)
+            assert_saved_like_torch(spec, dtype, precision, kernel)
 
 
 @pytest.mark.parametrize("trainable", [True, False])
@@ -204,12 +206,7 @@ def test_relative_position_bias_saves_only_its_index_buffer(trainable):
             "layers": [{"Linear": {"out_features": 6}, "name": "p", "from": "x"}, bias,
                        {"Add": {}, "name": "sum", "from": ["p", "bias"]}]}
     for dtype, precision in DTYPES.values():
-        per_layer, total = torch_saved(spec, None, None, dtype, "math")
-        ours = layercalc.memory(spec, precision=precision, device="cpu")
-        mine = {row.name: d["saved_activation_bytes"] for row, d in zip(ours.layers, ours.rows)
-                if d["saved_activation_bytes"]}
-        assert (mine, ours.totals["saved_activation_bytes"]) == (per_layer, total), precision
-        assert "bias" not in mine
+        assert "bias" not in assert_saved_like_torch(spec, dtype, precision)
 
 
 @pytest.mark.parametrize("layer_type,args", [
@@ -231,11 +228,7 @@ def test_cross_attention_on_a_model_input_equals_torch(layer_type, args, trainab
             "layers": [{"Linear": {"out_features": 4}, "name": "p", "from": "tgt"}, entry]}
     for dtype, precision in DTYPES.values():
         for kernel in KERNELS if not (args.get("dropout", 0.1) or args.get("need_weights")) else ["math"]:
-            per_layer, total = torch_saved(spec, None, None, dtype, kernel)
-            ours = layercalc.memory(spec, precision=precision, device="cpu", attention=kernel)
-            mine = {row.name: d["saved_activation_bytes"] for row, d in zip(ours.layers, ours.rows)
-                    if d["saved_activation_bytes"]}
-            assert (mine, ours.totals["saved_activation_bytes"]) == (per_layer, total), (precision, kernel)
+            assert_saved_like_torch(spec, dtype, precision, kernel)
 
 
 # --- recurrent layers and EmbeddingBag ----------------------------------------------------------------------
@@ -276,11 +269,7 @@ def test_saved_activations_of_recurrent_layers_equal_torch(layer_type, args, sha
     cells against torch's CPU kernels, in float32 and bfloat16."""
     spec = one_layer_spec(layer_type, args, shapes, trainable=mode != "frozen", first=mode == "first")
     for dtype, precision in DTYPES.values():
-        per_layer, total = torch_saved(spec, None, None, dtype, "math")
-        ours = layercalc.memory(spec, precision=precision, device="cpu")
-        mine = {row.name: d["saved_activation_bytes"] for row, d in zip(ours.layers, ours.rows)
-                if d["saved_activation_bytes"]}
-        assert (mine, ours.totals["saved_activation_bytes"]) == (per_layer, total), precision
+        assert_saved_like_torch(spec, dtype, precision)
 
 
 def test_recurrent_sample_covers_every_option():
@@ -330,11 +319,7 @@ def test_saved_activations_of_embedding_bag_equal_torch(args, index, trainable):
     spec = {"layercalc": 1, "name": "bags", "inputs": {"idx": {"shape": [3, 5], "dtype": index}},
             "layers": [layer, {"Linear": {"out_features": 2}, "name": "out"}]}
     for dtype, precision in DTYPES.values():
-        per_layer, total = torch_saved(spec, None, None, dtype, "math")
-        ours = layercalc.memory(spec, precision=precision, device="cpu")
-        mine = {row.name: d["saved_activation_bytes"] for row, d in zip(ours.layers, ours.rows)
-                if d["saved_activation_bytes"]}
-        assert (mine, ours.totals["saved_activation_bytes"]) == (per_layer, total), precision
+        per_layer = assert_saved_like_torch(spec, dtype, precision)  # equal to torch's, asserted inside
     if trainable and args == {"mode": "mean"} and index == "int64":
         # 3 bags of 5 int64 indices: the indices 15*8 = 120, offsets 3*8 = 24, offset2bag (15+1)*8 = 128,
         # bag_size 24, max_indices 24
