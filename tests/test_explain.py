@@ -117,12 +117,18 @@ def test_every_registered_type(layer_type, data):
 def test_saved_activations_are_the_memory_reports(spec):
     """explain --memory: the derivation of each layer's saved activation bytes evaluates to the number of
     `layercalc memory` (default options: fp32, cuda, math attention)."""
+    assert_saved_explained(str(spec))
+
+
+def assert_saved_explained(spec, **options):
+    """Each layer's printed derivation of its saved activation bytes evaluates to `layercalc memory`'s
+    figure with the same options."""
     import layercalc
     from layercalc.budget.analysis import Options
 
-    report, items = explain(str(spec), memory=Options())
+    report, items = explain(spec, memory=Options(**options))
     check(report, items)
-    rows = layercalc.memory(str(spec)).to_dict()["layers"]
+    rows = layercalc.memory(spec, **options).to_dict()["layers"]
     shown = printed(to_text(report, items))
     for row in rows:
         expr, value = shown[row["name"]]["saved_activation_bytes"]
@@ -136,19 +142,7 @@ def test_saved_activations_are_the_memory_reports(spec):
 def test_saved_activations_on_the_cpu_are_the_memory_reports(name, precision):
     """explain --memory with the CPU's conventions (oneDNN's LSTM workspace, the step-by-step recurrent
     kernels, autocast's copies) evaluates to `layercalc memory --device cpu`."""
-    import layercalc
-    from layercalc.budget.analysis import Options
-
-    spec = str(SPECS / f"{name}.yaml")
-    report, items = explain(spec, memory=Options(precision=precision, device="cpu"))
-    check(report, items)
-    rows = layercalc.memory(spec, precision=precision, device="cpu").to_dict()["layers"]
-    shown = printed(to_text(report, items))
-    for row in rows:
-        expr, value = shown[row["name"]]["saved_activation_bytes"]
-        assert value == row["saved_activation_bytes"], row["name"]
-        if expr is not None:
-            assert ev(expr) == value
+    assert_saved_explained(str(SPECS / f"{name}.yaml"), precision=precision, device="cpu")
 
 
 def test_conv_output_length_and_params_read_as_the_formula():
