@@ -8,7 +8,7 @@ import typer
 from .memory import AcceleratorOpt, AcceleratorsFileOpt, AttentionOpt, CheckpointOpt, PrecisionOpt, \
     resolve_accelerator
 from .options import (DimOpt, MaxLayersOpt, REPORT_FORMATS, SpecArg, SymbolicOpt, VarOpt, check_choice,
-                      fail, parse_pairs)
+                      fail, parse_pairs, symbolic_or_exit)
 
 
 CostFormatOpt = typer.Option("table", "--format", "-f", help="Output format: table, json, csv, markdown, html (one "
@@ -98,20 +98,11 @@ def register(app) -> None:
 def _symbolic(spec, symbolic, fmt, dims, vars_, attention, checkpoint, precision, tokens, steps, acc, name, mfu,
               max_layers) -> None:
     """``cost --symbolic``: the figures as formulas; those that are not polynomials are listed with the reason."""
-    from ..errors import SpecError
-    from ..symbolic.analyze import SymbolicUsage, parse_symbols
     from ..symbolic.cost import cost_symbolic, render
 
-    try:
-        sc = cost_symbolic(spec, parse_symbols(symbolic), dims=dims, vars=vars_, attention=attention,
-                           checkpoint=tuple(checkpoint or ()), precision=precision, tokens=tokens, steps=steps,
-                           acc=acc, name=name, mfu=mfu, max_layers=max_layers)
-    except SymbolicUsage as exc:
-        raise typer.BadParameter(str(exc), param_hint="--symbolic") from None
-    except SpecError as exc:
-        fail(str(exc))
-    except ValueError as exc:
-        fail(str(exc), 2)
+    sc = symbolic_or_exit(cost_symbolic, spec, symbolic, dims=dims, vars=vars_, attention=attention,
+                          checkpoint=tuple(checkpoint or ()), precision=precision, tokens=tokens, steps=steps,
+                          acc=acc, name=name, mfu=mfu, max_layers=max_layers)
     text = render(sc, fmt)
     if text is not None:
         typer.echo(text)

@@ -5,7 +5,7 @@ from typing import List, Optional
 import typer
 
 from .options import (DimOpt, FormatOpt, MaxLayersOpt, REPORT_FORMATS, SpecArg, SymbolicOpt, VarOpt, check_choice, fail,
-                      parse_pairs)
+                      parse_pairs, symbolic_or_exit)
 
 OptimizerOpt = typer.Option("adamw", "--optimizer", help="sgd, sgd-momentum, adam, adamw, adam-amsgrad or adafactor: "
                             "the state torch.optim keeps (step counters included).")
@@ -153,24 +153,15 @@ def register(app) -> None:
 def _symbolic(spec, symbolic, fmt, dims, vars_, cap, max_batch, optimizer, precision, device, attention, checkpoint,
               max_layers) -> None:
     """``memory --symbolic``: the byte counts as formulas (json: ``{"expr", "valid", ...}`` objects)."""
-    from ..errors import SpecError
-    from ..symbolic.analyze import SymbolicUsage, parse_symbols
     from ..symbolic.budget import memory_symbolic, to_dict, to_text
 
     if cap is not None or max_batch is not None:
         fail("--symbolic gives formulas; it does not combine with --memory, --accelerator or --max-batch", 2)
     if fmt not in ("table", "json"):
         fail("memory --symbolic prints a table of formulas or json; use --format table or json", 2)
-    try:
-        srep, m = memory_symbolic(spec, parse_symbols(symbolic), dims=dims, vars=vars_, optimizer=optimizer,
-                                  precision=precision, device=device, attention=attention,
-                                  checkpoint=tuple(checkpoint or ()), max_layers=max_layers)
-    except SymbolicUsage as exc:
-        raise typer.BadParameter(str(exc), param_hint="--symbolic") from None
-    except SpecError as exc:
-        fail(str(exc))
-    except ValueError as exc:
-        fail(str(exc), 2)
+    srep, m = symbolic_or_exit(memory_symbolic, spec, symbolic, dims=dims, vars=vars_, optimizer=optimizer,
+                               precision=precision, device=device, attention=attention,
+                               checkpoint=tuple(checkpoint or ()), max_layers=max_layers)
     if fmt == "json":
         import json
 

@@ -86,19 +86,29 @@ def analyze_or_exit(spec: str, dim, var, dtype: str, max_layers: int):
 def analyze_symbolic_or_exit(spec: str, symbolic: str, dim, var, dtype: str, max_layers: int):
     """The symbolic analysis (``--symbolic``): a usage error exits 2, a spec error 1, both located."""
     from ..dtypes import DTYPES
-    from ..errors import SpecError
-    from ..symbolic.analyze import SymbolicUsage, analyze_symbolic, parse_symbols
+    from ..symbolic.analyze import analyze_symbolic
 
     check_choice(dtype, DTYPES, "--dtype")
     dims = parse_pairs(dim, "--dim", True)
     vars_ = parse_pairs(var, "--var", False)
+    return symbolic_or_exit(analyze_symbolic, spec, symbolic, dims=dims, vars=vars_, dtype=dtype,
+                            max_layers=max_layers)
+
+
+def symbolic_or_exit(analysis, spec: str, symbolic: str, **options):
+    """``analysis(spec, symbols, **options)`` for ``--symbolic``: a usage error (an unknown dim) exits 2 at
+    --symbolic, a spec error 1, located, and another bad value 2."""
+    from ..errors import SpecError
+    from ..symbolic.analyze import SymbolicUsage, parse_symbols
+
     try:
-        return analyze_symbolic(spec, parse_symbols(symbolic), dims=dims, vars=vars_, dtype=dtype,
-                                max_layers=max_layers)
+        return analysis(spec, parse_symbols(symbolic), **options)
     except SymbolicUsage as exc:
         raise typer.BadParameter(str(exc), param_hint="--symbolic") from None
     except SpecError as exc:
         fail(str(exc))
+    except ValueError as exc:
+        fail(str(exc), 2)
 
 
 def use_color() -> bool:
