@@ -595,6 +595,21 @@ class Reader(fx.Interpreter):
         walk(self.outputs)
         return out
 
+    def run_located(self, make_inputs, doing: str, fix: str = ""):
+        """Run the graph on ``make_inputs()``; a failure (making the inputs included) raises the gaps found
+        so far (UnsupportedOps) or one ImportFailed naming the node it stopped at:
+        "{doing} failed at {node}: {error}{fix}"."""
+        try:
+            return self.run(*make_inputs())
+        except (UnsupportedOps, ImportFailed):
+            raise
+        except Exception as exc:  # noqa: BLE001
+            if self.problems:
+                raise UnsupportedOps(self.problems) from None
+            where = self.node.name if self.node is not None else "the model"
+            raise ImportFailed(f"{doing} failed at {where}: {type(exc).__name__}: "
+                               f"{str(exc).splitlines()[0] if str(exc) else ''}{fix}") from None
+
     def finish(self):
         """Ties, and the parameters that forward never reaches (counted as model.parameters() counts them)."""
         owner: dict = {}
@@ -1279,17 +1294,9 @@ def trace(model: nn.Module, example: list, input_names=None) -> Reader:
     device = first.device if first is not None else torch.device("cpu")
     try:
         with torch.no_grad(), torch.device(device), fake:  # tensors made in forward go where the weights are
-            inputs = [fake.from_tensor(torch.empty(t.shape, dtype=t.dtype, device=device)) for t in example]
-            reader.run(*inputs)
-    except (UnsupportedOps, ImportFailed):
-        raise
-    except Exception as exc:  # noqa: BLE001
-        if reader.problems:
-            raise UnsupportedOps(reader.problems) from None
-        where = reader.node.name if reader.node is not None else "the model"
-        raise ImportFailed(f"running {type(model).__name__} on the example inputs failed at {where}: "
-                           f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}. Fix: check "
-                           "--input (shapes and dtypes the model accepts)") from None
+            reader.run_located(lambda: [fake.from_tensor(torch.empty(t.shape, dtype=t.dtype, device=device))
+                                        for t in example], f"running {type(model).__name__} on the example inputs",
+                               ". Fix: check --input (shapes and dtypes the model accepts)")
     finally:
         model.train(was_training)
     if reader.problems:

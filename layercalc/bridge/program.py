@@ -289,17 +289,8 @@ def read_program(model: torch.nn.Module, kwargs: dict) -> ProgramReader:
         raise ImportFailed(f"torch.export cannot trace {type(model).__name__}: {type(exc).__name__}: {first}. "
                            "Fix: check the inputs (names, shapes, dtypes) the model's forward accepts") from None
     reader = ProgramReader(program, model)
-    try:
-        with torch.no_grad():
-            reader.run(*reader.flat_inputs(kwargs))
-    except (UnsupportedOps, ImportFailed):
-        raise
-    except Exception as exc:  # noqa: BLE001
-        if reader.problems:
-            raise UnsupportedOps(reader.problems) from None
-        where = reader.node.name if reader.node is not None else "the model"
-        raise ImportFailed(f"reading {type(model).__name__} failed at {where}: {type(exc).__name__}: "
-                           f"{str(exc).splitlines()[0] if str(exc) else ''}") from None
+    with torch.no_grad():
+        reader.run_located(lambda: reader.flat_inputs(kwargs), f"reading {type(model).__name__}")
     if reader.problems:
         raise UnsupportedOps(reader.problems)
     reader.finish()
