@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from math import prod
 
+from ..layers.attention import CPB_HIDDEN, relative_position_sizes
+from ..layers.shapes import window_partition
 from .analysis import instance_of, saved_where
 from .flow import grad_flow
 
@@ -155,11 +157,12 @@ def _window(c):
     gradient: its weight gradients and, behind its first layer, the hidden gradient of its second."""
     a = c.args
     b, h, w, ch = c.shapes[0]
-    (wh, ww), heads = tuple(a["window_size"]), a["num_heads"]
-    rows = b * -(-h // wh) * wh * -(-w // ww) * ww
+    windows, n, _ = window_partition(b, h, w, a["window_size"], a["shift_size"])
+    rows = windows * n
     proj_in, proj_out = rows * ch * 3 * ch, rows * ch * ch
-    offsets = (2 * wh - 1) * (2 * ww - 1)
-    cpb_in, cpb_out = (offsets * 2 * 512, offsets * 512 * heads) if c.type == "ShiftedWindowAttentionV2" else (0, 0)
+    offsets, _ = relative_position_sizes(a["window_size"])
+    v2 = c.type == "ShiftedWindowAttentionV2"
+    cpb_in, cpb_out = (offsets * 2 * CPB_HIDDEN, offsets * CPB_HIDDEN * a["num_heads"]) if v2 else (0, 0)
     products = c.macs - proj_in - proj_out - cpb_in - cpb_out
     inner = c.req[0] or c.w
     total = (proj_in + proj_out + cpb_in + 2 * cpb_out) if c.w else 0

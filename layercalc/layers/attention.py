@@ -29,7 +29,7 @@ from .. import costs
 from ..errors import LayerError
 from .base import Arg, Args, Out, Rule, T, infer, need_min_rank, need_rank, numel
 from .registry import REGISTRY, register
-from .shapes import broadcast, small_divisors
+from .shapes import broadcast, small_divisors, window_partition
 
 
 def apply_rule(type_name: str, xs: list[T], **args) -> Out:
@@ -617,11 +617,8 @@ def window_attention(layer: str, a, xs, v2: bool) -> Out:
         if getattr(a, name) > 1:
             raise LayerError(f"{name}={getattr(a, name):g} is not a probability", f"use a {name} between 0 and 1",
                              arg=name, code="S006")
-    (wh, ww), (sh, sw), heads = tuple(a.window_size), tuple(a.shift_size), a.num_heads
-    ph, pw = -(-h // wh) * wh, -(-w // ww) * ww  # padded to whole windows
-    shifted = (sh if wh < ph else 0) + (sw if ww < pw else 0) > 0  # no shift where one window covers the axis
-    windows = b * (ph // wh) * (pw // ww)
-    n = wh * ww
+    (wh, ww), heads = tuple(a.window_size), a.num_heads
+    windows, n, shifted = window_partition(b, h, w, a.window_size, a.shift_size)
     rows = windows * n
     cost = _Cost()
     cost.add(_linear(rows, c, 3 * c, a.qkv_bias), "qkv")

@@ -60,6 +60,19 @@ def adaptive_window_sum(length: int, out: int) -> int:
     return length + out - gcd(out, length % out)  # gcd(L, O) = gcd(O, L mod O): exact for a symbolic L too
 
 
+def window_partition(b: int, h: int, w: int, window, shift) -> tuple[int, int, bool]:
+    """Swin's windows over a (B, H, W, C) map, as torchvision's ``shifted_window_attention`` cuts them.
+
+    H and W are padded at the end to whole Wh x Ww windows, Hp = ceil(H / Wh) * Wh (Wp alike); there
+    are T = B * (Hp / Wh) * (Wp / Ww) windows of N = Wh * Ww tokens (T * N padded rows in all); an axis
+    is shifted only when its window does not cover the padded axis. Returns (T, N, shifted).
+    """
+    (wh, ww), (sh, sw) = tuple(window), tuple(shift)
+    ph, pw = -(-h // wh) * wh, -(-w // ww) * ww
+    shifted = (sh if wh < ph else 0) + (sw if ww < pw else 0) > 0
+    return b * (ph // wh) * (pw // ww), wh * ww, shifted
+
+
 def small_divisors(n: int, limit: int = 64) -> list[int]:
     """The divisors of ``n`` up to ``limit``, for did-you-mean hints (bounded work for any n)."""
     return [d for d in range(1, min(n, limit) + 1) if n % d == 0]
