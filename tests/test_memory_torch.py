@@ -22,7 +22,7 @@ from torch.nn.attention import SDPBackend, sdpa_kernel  # noqa: E402
 
 import layercalc  # noqa: E402
 from tests.torch_memory import saved_by_layer  # noqa: E402
-from tests.torch_spec import build  # noqa: E402
+from tests.torch_spec import build, window_cases  # noqa: E402
 
 SPECS = Path(__file__).resolve().parent.parent / "specs"
 
@@ -118,6 +118,7 @@ LAYERS = [(t, {}, X3) for t in ACTIVATIONS] + [
     ("AdaptiveAvgPool2d", {"output_size": [2, 3]}, X4), ("AdaptiveAvgPool1d", {"output_size": 2}, X3),
     ("AdaptiveMaxPool2d", {"output_size": 2}, X4), ("LPPool2d", {"norm_type": 2, "kernel_size": 2}, X4),
     ("Dropout", {"p": 0.5}, X4), ("Dropout", {"p": 0.0}, X3), ("Dropout1d", {}, X3), ("Dropout2d", {}, X4),
+    ("Dropout", {"p": 1.0}, X3), ("Dropout2d", {"p": 1.0}, X4), ("AlphaDropout", {"p": 1.0}, X3),
     ("Dropout3d", {}, [[2, 3, 2, 2, 2]]), ("AlphaDropout", {}, X4), ("FeatureAlphaDropout", {}, X4),
     ("Add", {}, [[2, 3], [2, 3]]), ("Sub", {}, [[2, 3], [2, 3]]), ("Mul", {}, [[2, 3], [2, 3]]),
     ("Mul", {}, [[2, 3], [2, 3], [2, 3]]), ("Div", {}, [[2, 3], [2, 3]]), ("Mul", {"scalar": 0.125}, [[2, 3]]),
@@ -162,6 +163,16 @@ LAYERS = [(t, {}, X3) for t in ACTIVATIONS] + [
     ("TransformerDecoderLayer", {"nhead": 2, "dim_feedforward": 8, "dropout": 0.0}, [[3, 4], [2, 4]]),
     ("TransformerDecoderLayer", {"nhead": 2, "dim_feedforward": 8, "activation": "gelu", "dropout": 0.2,
                                  "batch_first": True}, [[1, 2, 4], [1, 4, 4]]),
+] + [
+    # Swin: padded and shifted; one head (kᵀ and v are views of the qkv output); both dropouts; 1 x 1 windows
+    (t, args, shapes) for t in ("ShiftedWindowAttention", "ShiftedWindowAttentionV2") for args, shapes in (
+        ({"window_size": [3, 2], "shift_size": 1, "num_heads": 2}, [[2, 5, 7, 4]]),
+        ({"window_size": 2, "shift_size": 1, "num_heads": 1, "attention_dropout": 0.5, "dropout": 0.5,
+          "qkv_bias": False}, [[1, 4, 3, 6]]),
+        ({"window_size": 1, "shift_size": 0, "num_heads": 2, "proj_bias": False}, [[1, 2, 3, 4]]),
+        ({"window_size": [3, 2], "shift_size": 1, "num_heads": 2}, [[1, 3, 2, 4]]),  # one window
+        ({"window_size": 2, "shift_size": 1, "num_heads": 2, "attention_dropout": 1.0, "dropout": 1.0},
+         [[1, 4, 3, 4]]))
 ]
 
 
@@ -489,6 +500,14 @@ AMP_LAYERS = [
     ("TransformerDecoderLayer", {"nhead": 2, "dim_feedforward": 8, "batch_first": True}, [[2, 3, 4], [2, 5, 4]]),
     ("TransformerDecoderLayer", {"nhead": 2, "dim_feedforward": 8, "norm_first": True, "activation": "gelu",
                                  "dropout": 0.0, "tgt_is_causal": True}, [[3, 2, 4], [5, 2, 4]]),
+    ("ShiftedWindowAttention", {"window_size": [3, 2], "shift_size": 1, "num_heads": 2}, [[2, 5, 7, 4]]),
+    ("ShiftedWindowAttention", {"window_size": 2, "shift_size": 1, "num_heads": 1, "attention_dropout": 0.5,
+                                "dropout": 0.5}, [[1, 4, 3, 6]]),
+    ("ShiftedWindowAttentionV2", {"window_size": [3, 2], "shift_size": 1, "num_heads": 3}, [[2, 5, 7, 6]]),
+    ("ShiftedWindowAttentionV2", {"window_size": 2, "shift_size": 0, "num_heads": 1, "attention_dropout": 0.5,
+                                  "dropout": 0.5}, [[1, 4, 3, 6]]),
+    ("ShiftedWindowAttention", {"window_size": 2, "shift_size": 1, "num_heads": 2, "attention_dropout": 1.0,
+                                "dropout": 1.0}, [[1, 4, 3, 4]]), ("Dropout", {"p": 1.0}, X3),
 ]
 
 
@@ -522,3 +541,97 @@ def test_amp_bf16_of_one_layer_equals_torch_autocast(layer_type, args, shapes, m
     """After a Linear (train, frozen) the layer's input is 16-bit; first, it is the float32 model input."""
     spec = one_layer_spec(layer_type, args, shapes, trainable=mode != "frozen", first=mode == "first")
     assert _ours_amp(spec) == torch_saved_autocast(spec)
+
+
+# --- Swin's window attention ---------------------------------------------------------------------------------
+
+
+def test_saved_activations_of_swin_t_first_attention():
+    """swin_t's first block: (1, 56, 56, 96), window 7, shift 3, 3 heads, float32 in train mode. T = 64 windows
+    of N = 49 tokens: R x C = 3,136 x 96 = 301,056 elements; S = 64 x 3 x 49 x 49 = 460,992 scores. Saved:
+    qkv's input, q scaled, kᵀ, v and proj's input (R x C each) and softmax's output (S):
+    (5 x 301,056 + 460,992) x 4 = 7,865,088 bytes. Frozen: q scaled, kᵀ, v and the scores,
+    (3 x 301,056 + 460,992) x 4 = 5,456,640 bytes."""
+    args = {"window_size": 7, "shift_size": 3, "num_heads": 3}
+    for trainable, expected in ((True, 7_865_088), (False, 5_456_640)):
+        spec = one_layer_spec("ShiftedWindowAttention", args, [[1, 56, 56, 96]], trainable=trainable)
+        assert assert_saved_like_torch(spec, torch.float32, "fp32")["L"] == expected
+
+
+def test_saved_activations_of_swin_v2_attention():
+    """Swin v2, (2, 5, 7, 4), window (3, 2), shift 1, 2 heads, float32: padded to 6 x 8, T = 16 windows of
+    N = 6, R x C = 96 x 4 = 384, S = 16 x 2 x 6 x 6 = 1,152, M = 5 x 3 = 15 offsets. Saved (elements):
+    the position-bias MLP's hidden 15 x 512 = 7,680 and 16 x sigmoid's output 2 x 36 = 72; qkv's input 384;
+    the qkv output 3 x 384 = 1,152; normalize's norms and clamped norms for q and k, 4 x 16 x 2 x 6 = 768;
+    normalize(q) and normalize(k)ᵀ 2 x 384 = 768; exp(logit_scale) 2; the cosine scores (for logit_scale)
+    and softmax's output 2 x 1,152 = 2,304; v 384; proj's input 384. In all 13,898 x 4 = 55,592 bytes."""
+    spec = one_layer_spec("ShiftedWindowAttentionV2", {"window_size": [3, 2], "shift_size": 1, "num_heads": 2},
+                          [[2, 5, 7, 4]])
+    assert 7_680 + 72 + 384 + 1_152 + 768 + 768 + 2 + 2_304 + 384 + 384 == 13_898
+    assert assert_saved_like_torch(spec, torch.float32, "fp32")["L"] == 55_592
+
+
+def _window_cases():
+    """tests/torch_spec.py's random Swin layers; every third with both dropouts."""
+    for i, (t, args, _, _, shape) in enumerate(window_cases(n=30, seed=23)):
+        if i % 3 == 0:
+            args = {**args, "attention_dropout": 0.25, "dropout": 0.5}
+        yield t, args, shape
+
+
+@pytest.mark.parametrize("layer_type,args,shape", list(_window_cases()))
+def test_saved_activations_of_random_window_attention_equal_torch(layer_type, args, shape):
+    """Padding, shifts, one head, one window, 1 x 1 windows, no biases: each mode and precision."""
+    for mode in ("train", "frozen", "first"):
+        spec = one_layer_spec(layer_type, args, [shape], trainable=mode != "frozen", first=mode == "first")
+        assert_saved_like_torch(spec, torch.float32, "fp32")
+        assert _ours_amp(spec) == torch_saved_autocast(spec)
+    assert_saved_like_torch(one_layer_spec(layer_type, args, [shape]), torch.bfloat16, "bf16")
+
+
+def _torchvision_saved(model, x, autocast=False):
+    """Bytes torch's hooks see in one train-mode forward of a whole model: each storage once, parameters and
+    buffers excluded."""
+    model.train()
+    state = {t.untyped_storage().data_ptr() for t in list(model.parameters()) + list(model.buffers())}
+    sizes = {}
+
+    def pack(t):
+        storage = t.untyped_storage()
+        if storage.data_ptr() not in state:
+            sizes[storage.data_ptr()] = storage.nbytes()
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t), \
+            torch.autocast("cpu", torch.bfloat16, enabled=autocast):
+        model(x)
+    return sum(sizes.values())
+
+
+@pytest.mark.parametrize("name", ["swin_t", "swin_v2_t"])
+def test_torchvision_swin_saved_activations_and_training_macs_equal_torch(name):
+    """The whole of torchvision's Swin, imported at batch 2 and 64 x 64 (windows padded in the last
+    stages), stochastic depth off (layercalc imports it as Dropout, whose train-mode mask differs from
+    StochasticDepth's one value per sample): layercalc's saved total equals what torch saves in float32,
+    bfloat16 and under autocast (there with the 16-bit copies of every Linear's weight), and its training
+    MACs equal FlopCounterMode's over forward and backward."""
+    from layercalc.bridge.api import read_model
+    from tests.torch_spec import torchvision_swin
+
+    torchvision_swin()
+    import torchvision
+
+    torch.manual_seed(0)
+    model = torchvision.models.get_model(name)
+    for m in model.modules():
+        if type(m).__name__ == "StochasticDepth":
+            m.p = 0.0
+    text = read_model(model, [(2, 3, 64, 64)], name=name)
+    x = torch.randn(2, 3, 64, 64)
+    for precision in ("fp32", "bf16", "amp-bf16"):
+        dtype = torch.bfloat16 if precision == "bf16" else torch.float32
+        theirs = _torchvision_saved(model.to(dtype), x.to(dtype), autocast=precision == "amp-bf16")
+        ours = layercalc.memory(text, device="cpu", precision=precision).totals["saved_activation_bytes"]
+        assert ours == theirs, precision
+    model.float()
+    assert layercalc.cost(text).totals["training_macs"] == torch_training_macs(model, [x])

@@ -18,7 +18,7 @@ from torch.nn.attention import SDPBackend, sdpa_kernel  # noqa: E402
 
 import layercalc  # noqa: E402
 from tests.oracle import ours, torch_measure  # noqa: E402
-from tests.torch_spec import LlamaAttention  # noqa: E402
+from tests.torch_spec import LlamaAttention, torchvision_swin, window_cases  # noqa: E402
 
 # softmax per score, by the FLOPs convention (docs/flops.md): max 1, subtract 1, exp 1, sum 1, divide 1 = 5;
 # written here, not read from layercalc.costs, so a change of the table fails
@@ -306,11 +306,7 @@ def test_rotary_embedding():
 
 @pytest.fixture(scope="module")
 def tv_swin():
-    import sys
-    import types
-
-    sys.modules.setdefault("torchvision._meta_registrations", types.ModuleType("torchvision._meta_registrations"))
-    return pytest.importorskip("torchvision.models.swin_transformer")
+    return torchvision_swin()
 
 
 class SwinBias(torch.nn.Module):
@@ -354,21 +350,6 @@ def test_relative_position_bias_values_are_swins_and_maxvits(tv_swin):
 
 
 # --- ShiftedWindowAttention, ShiftedWindowAttentionV2 ---------------------------------------------------------
-
-
-def window_cases(n=24, seed=57):
-    rng = random.Random(seed)
-    for _ in range(n):
-        heads = rng.randint(1, 3)
-        window = [rng.randint(1, 5), rng.randint(1, 5)]
-        shift = [rng.randint(0, w - 1) if rng.random() < 0.7 else 0 for w in window]
-        shape = [rng.randint(1, 2), rng.randint(1, 11), rng.randint(1, 11), heads * rng.randint(1, 4)]
-        args = {"window_size": window if window[0] != window[1] else window[0],
-                "shift_size": shift if shift[0] != shift[1] else shift[0], "num_heads": heads}
-        for name in ("qkv_bias", "proj_bias"):
-            if rng.random() < 0.3:
-                args[name] = False
-        yield rng.choice(["ShiftedWindowAttention", "ShiftedWindowAttentionV2"]), args, window, shift, shape
 
 
 @pytest.mark.parametrize("t,args,window,shift,shape", list(window_cases()))

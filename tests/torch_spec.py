@@ -16,6 +16,7 @@ from __future__ import annotations
 import inspect
 import math
 import operator
+import random
 
 import torch
 import torch.nn.functional as F
@@ -171,6 +172,39 @@ def _generic(cls, args):
     return cls(**{k: v for k, v in args.items() if k in params and k != "inplace"})
 
 
+def _pair(v):
+    return list(v) if isinstance(v, (list, tuple)) else [v, v]
+
+
+def torchvision_swin():
+    """torchvision's Swin module (its models are pure Python; the compiled operators of the CUDA wheel are
+    not needed, so their registration module is stubbed before the first import); a test is skipped
+    where torchvision is not installed."""
+    import sys
+    import types
+
+    import pytest
+
+    sys.modules.setdefault("torchvision._meta_registrations", types.ModuleType("torchvision._meta_registrations"))
+    return pytest.importorskip("torchvision.models.swin_transformer")
+
+
+def window_cases(n=24, seed=57):
+    """Random Swin window attention layers: (type, spec arguments, window, shift, input shape)."""
+    rng = random.Random(seed)
+    for _ in range(n):
+        heads = rng.randint(1, 3)
+        window = [rng.randint(1, 5), rng.randint(1, 5)]
+        shift = [rng.randint(0, w - 1) if rng.random() < 0.7 else 0 for w in window]
+        shape = [rng.randint(1, 2), rng.randint(1, 11), rng.randint(1, 11), heads * rng.randint(1, 4)]
+        args = {"window_size": window if window[0] != window[1] else window[0],
+                "shift_size": shift if shift[0] != shift[1] else shift[0], "num_heads": heads}
+        for name in ("qkv_bias", "proj_bias"):
+            if rng.random() < 0.3:
+                args[name] = False
+        yield rng.choice(["ShiftedWindowAttention", "ShiftedWindowAttentionV2"]), args, window, shift, shape
+
+
 def _ntuple(v):
     return list(v) if isinstance(v, (list, tuple)) else v
 
@@ -199,6 +233,10 @@ def make_module(row) -> nn.Module:
         return m
     if t == "RelativePositionBias":
         return RelativePositionBias(a["window_size"], a["num_heads"])
+    if t in ("ShiftedWindowAttention", "ShiftedWindowAttentionV2"):
+        return getattr(torchvision_swin(), t)(
+            a["dim"], _pair(a["window_size"]), _pair(a["shift_size"]), a["num_heads"], qkv_bias=a["qkv_bias"],
+            proj_bias=a["proj_bias"], attention_dropout=a["attention_dropout"], dropout=a["dropout"])
     if t in ("Add", "Sub", "Mul", "Div") and a.get("scalar") is not None:
         op = {"Add": operator.add, "Sub": operator.sub, "Mul": operator.mul, "Div": operator.truediv}[t]
         first = a.get("scalar_first")

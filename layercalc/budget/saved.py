@@ -29,7 +29,9 @@ from __future__ import annotations
 
 from math import prod
 
+from ..layers.attention import CPB_HIDDEN, relative_position_sizes
 from ..layers.registry import takes_no_input
+from ..layers.shapes import window_partition
 
 # --- activations ------------------------------------------------------------------------------------
 
@@ -189,22 +191,27 @@ def _lp_pool(c):  # x.pow(p), avg_pool, sign/abs/relu of the sum, pow(1/p)
 
 
 def _dropout(c):
-    if c.args.get("p", 0) == 0:
-        return []
+    if c.args.get("p", 0) in (0, 1):
+        return _certain_dropout(c)
     return [(None, c.numel(0) * c.mask)]
 
 
+def _certain_dropout(c):
+    """p = 0 keeps nothing; p = 1 is ``input * zeros({})`` on every device: the 0-dim zero is kept."""
+    return [(None, c.act)] if c.args.get("p", 0) == 1 else []
+
+
 def _feature_dropout(c):
-    if c.args.get("p", 0) == 0:
-        return []
+    if c.args.get("p", 0) in (0, 1):
+        return _certain_dropout(c)
     s = c.shape(0)
     per_channel = s[0] * s[1] if len(s) > c.rank_no_batch else s[0]
     return [(None, per_channel * c.act)]  # input * noise: noise is one value per channel
 
 
 def _alpha_dropout(c):
-    if c.args.get("p", 0) == 0:
-        return []
+    if c.args.get("p", 0) in (0, 1):
+        return _certain_dropout(c)
     return [(None, c.numel(0) * c.act)]
 
 
@@ -383,6 +390,79 @@ def _gqa(c):
     out += _sdpa_core(c, b, heads, t, t, hd, hd, None, v_bytes, False)
     if c.w:
         out.append((None, b * t * heads * hd * c.act))  # o_proj's input
+    return out
+
+
+def _window_attention(c):
+    """torchvision's ShiftedWindowAttention and ShiftedWindowAttentionV2 (``shifted_window_attention``) in
+    train mode, over R = T x N padded rows (T windows of N tokens, ``window_partition``), C = dim, h heads,
+    S = T x h x N x N score elements. ``lo`` is the bytes of the products (the activation's; 16-bit under
+    autocast), ``sc`` of the scores (the activation's; float32 under autocast, where the float32 position
+    bias promotes them). The padded, rolled and partitioned input is always a new tensor (F.pad copies).
+
+    - v1: qkv's input R x C (when the weights are trainable); q scaled and kᵀ copied for the product
+      (R x C each); the softmax output S; v copied for the second product (R x C); proj's input R x C
+      (trainable weights). With one head or one window, kᵀ and v are views of the whole qkv output
+      (3 R x C) instead.
+    - v2: qkv's input; the qkv output (3 R x C, kept by normalize through q and k); per row of q and k
+      normalize's norm and its clamped copy (4 x T x h x N); normalize(q) and normalize(k)ᵀ (R x C
+      each); exp(logit_scale) (h, float32 under autocast); with trainable weights the cosine scores for
+      logit_scale's gradient (S), the position-bias MLP's hidden (M x 512, M = (2Wh - 1)(2Ww - 1)) and
+      16 x sigmoid's output (h x N x N); the softmax output S; v (R x C; with one head or one window a
+      view of the qkv output, already kept); proj's input.
+    - attention_dropout: the noise (S, the scores' bytes on the CPU; a 1-byte mask on CUDA) and the
+      dropped probabilities (S); dropout: the output's noise (R x C).
+    - autocast: the 16-bit copies the lowered products keep: the probabilities (S x 2), qkv's weight
+      (3C x C, when the input requires grad), proj's (C x C), and for v2 the coordinates table (M x 2)
+      and cpb_mlp.2's weight (h x 512).
+    """
+    a = c.args
+    b, hh, ww, ch = c.shape(0)
+    heads = a["num_heads"]
+    windows, n, _ = window_partition(b, hh, ww, a["window_size"], a["shift_size"])
+    rows, scores = windows * n * ch, windows * heads * n * n
+    amp = c.autocast
+    lo, sc = c.act, (4 if amp else c.act)
+    v2 = c.type == "ShiftedWindowAttentionV2"
+    views = windows == 1 or heads == 1  # the products read k and v as views of the qkv output
+    out = []
+    if c.w:
+        out.append((None, rows * lo))  # qkv's input
+    if amp and c.req[0]:
+        out.append((None, 3 * ch * ch * 2))  # qkv's weight, 16-bit
+    if v2:
+        if c.w:
+            m, _ = relative_position_sizes(a["window_size"])
+            if amp:
+                out += [(None, m * 2 * 2), (None, heads * CPB_HIDDEN * 2)]  # the table and cpb_mlp.2's weight
+            out += [(None, m * CPB_HIDDEN * lo), (None, heads * n * n * lo)]  # the hidden, 16 * sigmoid
+        out += [(None, 3 * rows * lo), (None, 4 * windows * heads * n * lo), (None, 2 * rows * lo)]
+        out.append((None, heads * (4 if amp else c.act)))  # exp(logit_scale)
+        if c.w:
+            out.append((None, scores * lo))  # the cosine scores, for logit_scale's gradient
+    else:
+        out += [(None, rows * lo), (None, (3 if views else 1) * rows * lo)]  # q scaled, kᵀ
+    out.append((None, scores * sc))  # softmax's output
+    if a["attention_dropout"] == 1:  # probabilities times a 0-dim zero: it is kept, then the zeros
+        out.append((None, sc))
+        if not amp:
+            out.append((None, scores * sc))
+    elif a["attention_dropout"] > 0:
+        out.append((None, scores * (1 if c.mask == 1 else sc)))
+        if not amp:
+            out.append((None, scores * sc))
+    if amp:
+        out.append((None, scores * 2))  # the probabilities, 16-bit
+    if not views:
+        out.append((None, rows * lo))  # v
+    if c.w:
+        out.append((None, rows * lo))  # proj's input
+    if amp:
+        out.append((None, ch * ch * 2))  # proj's weight, 16-bit
+    if a["dropout"] == 1:
+        out.append((None, lo))
+    elif a["dropout"] > 0:
+        out.append((None, rows * (1 if c.mask == 1 else lo)))
     return out
 
 
@@ -788,8 +868,10 @@ def autocast_dtype(type: str, ins: list) -> int:
     """Bytes per element of a layer's output under torch.autocast (16-bit lowered, float32 otherwise kept)."""
     if type in LOWERED:
         return 2
-    if type in ("LSTM", "RNN", "RNNCell"):
-        return 2  # oneDNN's LSTM is lowered; RNN's h and a projected LSTM's h come from 16-bit products
+    if type in ("LSTM", "RNN", "RNNCell", "ShiftedWindowAttention", "ShiftedWindowAttentionV2"):
+        # oneDNN's LSTM is lowered; RNN's h and a projected LSTM's h come from 16-bit products; Swin's
+        # attention ends in its lowered proj
+        return 2
     if type in ("Embedding", "EmbeddingBag") or takes_no_input(type) or not ins:
         return 4  # the float32 weight itself
     if type in PROMOTE:
@@ -847,7 +929,8 @@ SAVED.update({
     "LayerNorm": _layer_norm, "GroupNorm": _group_norm, "RMSNorm": _rms_norm, "LocalResponseNorm": _lrn,
     "Embedding": _embedding, "EmbeddingBag": _embedding_bag,
     "ScaledDotProductAttention": _sdpa, "MultiheadAttention": _mha, "GroupedQueryAttention": _gqa,
-    "RotaryEmbedding": _rotary, "TransformerEncoderLayer": _encoder, "TransformerDecoderLayer": _encoder, "LSTM": _recurrent, "GRU": _recurrent, "RNN": _recurrent,
+    "RotaryEmbedding": _rotary, "ShiftedWindowAttention": _window_attention,
+    "ShiftedWindowAttentionV2": _window_attention, "TransformerEncoderLayer": _encoder, "TransformerDecoderLayer": _encoder, "LSTM": _recurrent, "GRU": _recurrent, "RNN": _recurrent,
     "LSTMCell": _cell, "GRUCell": _cell, "RNNCell": _cell,
     "Dropout": _dropout, "AlphaDropout": _alpha_dropout, "Dropout1d": _feature_dropout,
     "Dropout2d": _feature_dropout, "Dropout3d": _feature_dropout, "FeatureAlphaDropout": _feature_dropout,
