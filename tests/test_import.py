@@ -318,7 +318,7 @@ def test_summary_does_not_import_torch():
     assert run.stderr.strip().splitlines()[-1] == "NO-TORCH"
 
 
-@pytest.mark.parametrize("name", ["resnet50", "mobilenet_v2"])
+@pytest.mark.parametrize("name", ["resnet50", "mobilenet_v2", "swin_t"])
 def test_checked_in_examples_are_what_import_writes(torchvision, name):
     from layercalc.bridge.api import read_model
 

@@ -22,7 +22,8 @@ import pytest
 torch = pytest.importorskip("torch")
 
 import layercalc  # noqa: E402
-from tests.torch_memory import LiveBytes, export_peak  # noqa: E402
+from tests.torch_memory import LiveBytes, export_peak, inference_peak  # noqa: E402
+from tests.torch_spec import torchvision_swin, window_cases  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = sorted((ROOT / "specs").glob("*.yaml")) + sorted((ROOT / "specs" / "imported").glob("*.yaml"))
@@ -200,3 +201,35 @@ def test_optimizer_step_temporaries_equal_torch(optimizer, device, tmp_path):
         assert 0 <= measured - ours <= 0.03 * ours, measured
     else:
         assert measured == ours
+
+
+# --- Swin's window attention, against torchvision's own modules -----------------------------------------------
+
+
+def _window_peak(layer_type, args, window, shift, shape):
+    tv = torchvision_swin()
+    with torch.device("meta"):
+        module = getattr(tv, layer_type)(shape[-1], window, shift, args["num_heads"],
+                                         qkv_bias=args.get("qkv_bias", True), proj_bias=args.get("proj_bias", True))
+        measured = inference_peak(module, lambda: [torch.empty(*shape)]).peak
+    spec = {"layercalc": 1, "name": "w", "inputs": {"x": {"shape": list(shape)}}, "layers": [{layer_type: args}]}
+    return layercalc.memory(spec).breakdown["inference_activations"], measured
+
+
+def test_swin_t_first_attention_peak_equals_torchvision():
+    """(1, 56, 56, 96), window 7, shift 3, 3 heads, float32 (bytes): the input x = 56 x 56 x 96 x 4 =
+    1,204,224, and one padded map R x C the same; scores S = 64 x 3 x 49 x 49 x 4 = 1,843,968; the bias
+    3 x 49 x 49 x 4 = 28,812; the mask 64 x 49 x 49 x 4 = 614,656. Kept to the end: the windows, the qkv
+    output and q scaled, 5 R x C. The peak is at the second product: v copied beside its output (2 R x C),
+    the scores, the mask, the bias: x + 7 R x C + S + mask + bias = 1,204,224 + 8,429,568 + 1,843,968
+    + 614,656 + 28,812 = 12,121,228."""
+    ours, measured = _window_peak("ShiftedWindowAttention", {"window_size": 7, "shift_size": 3, "num_heads": 3},
+                                  [7, 7], [3, 3], [1, 56, 56, 96])
+    assert ours == measured == 1_204_224 + 8_429_568 + 1_843_968 + 614_656 + 28_812
+
+
+@pytest.mark.parametrize("layer_type,args,window,shift,shape", list(window_cases(n=40, seed=31)))
+def test_window_attention_inference_peak_equals_torchvision(layer_type, args, window, shift, shape):
+    """Exactly, op by op on the meta device: padding, shifts, one head, one window, 1 x 1 windows."""
+    ours, measured = _window_peak(layer_type, args, window, shift, shape)
+    assert ours == measured

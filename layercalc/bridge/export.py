@@ -892,14 +892,20 @@ class ShiftedWindowAttention(nn.Module):
     def qkv_bias(self):
         return self.qkv.bias
 
-    def position_bias(self, table):
+    def gather(self, table):
         n = self.window_size[0] * self.window_size[1]
-        return table[self.relative_position_index].view(n, n, -1).permute(2, 0, 1).unsqueeze(0)
+        return table[self.relative_position_index].view(n, n, -1).permute(2, 0, 1).contiguous().unsqueeze(0)
+
+    def position_bias(self):
+        return self.gather(self.relative_position_bias_table)
 
     def scores(self, q, k):
-        return (q * (q.size(-1) ** -0.5)) @ k.transpose(-2, -1) + self.position_bias(self.relative_position_bias_table)
+        """(what torchvision keeps to the end of the call, the scores): q scaled."""
+        q = q * (q.size(-1) ** -0.5)
+        return q, q.matmul(k.transpose(-2, -1))
 
     def forward(self, x):
+        bias = self.position_bias()
         b, h, w, c = x.shape
         (wh, ww), (sh, sw) = self.window_size, self.shift_size
         x = F.pad(x, (0, 0, 0, (ww - w % ww) % ww, 0, (wh - h % wh) % wh))
@@ -907,25 +913,28 @@ class ShiftedWindowAttention(nn.Module):
         sh, sw = (0 if wh >= hp else sh), (0 if ww >= wp else sw)
         if sh + sw:
             x = torch.roll(x, shifts=(-sh, -sw), dims=(1, 2))
-        windows = (hp // wh) * (wp // ww)
-        x = x.view(b, hp // wh, wh, wp // ww, ww, c).permute(0, 1, 3, 2, 4, 5).reshape(b * windows, wh * ww, c)
-        qkv = F.linear(x, self.qkv.weight, self.qkv_bias())
+        windows, n = (hp // wh) * (wp // ww), wh * ww
+        x = x.view(b, hp // wh, wh, wp // ww, ww, c).permute(0, 1, 3, 2, 4, 5).reshape(b * windows, n, c)
+        qkv_bias = self.qkv_bias()
+        qkv = F.linear(x, self.qkv.weight, qkv_bias)
         q, k, v = qkv.reshape(x.size(0), x.size(1), 3, self.num_heads, -1).permute(2, 0, 3, 1, 4)
-        attn = self.scores(q, k)
-        if sh + sw:
-            region = x.new_zeros((hp, wp))
+        held, attn = self.scores(q, k)  # noqa: F841 - alive to the end, as in torchvision
+        attn = attn + bias
+        if sh + sw:  # -100 between tokens from different regions of the rolled map
+            mask = x.new_zeros((hp, wp))
             count = 0
             for top, bottom in ((0, -wh), (-wh, -sh), (-sh, None)):
                 for left, right in ((0, -ww), (-ww, -sw), (-sw, None)):
-                    region[top:bottom, left:right] = count
+                    mask[top:bottom, left:right] = count
                     count += 1
-            region = region.view(hp // wh, wh, wp // ww, ww).permute(0, 2, 1, 3).reshape(windows, wh * ww)
-            mask = (region.unsqueeze(1) - region.unsqueeze(2)) != 0
-            attn = attn.view(b, windows, self.num_heads, wh * ww, wh * ww)
-            attn = attn.masked_fill(mask.unsqueeze(1), -100.0).view(-1, self.num_heads, wh * ww, wh * ww)
+            mask = mask.view(hp // wh, wh, wp // ww, ww).permute(0, 2, 1, 3).reshape(windows, n)
+            mask = mask.unsqueeze(1) - mask.unsqueeze(2)
+            mask = mask.masked_fill(mask != 0, -100.0).masked_fill(mask == 0, 0.0)
+            attn = attn.view(b, windows, self.num_heads, n, n) + mask.unsqueeze(1).unsqueeze(0)
+            attn = attn.view(-1, self.num_heads, n, n)
         attn = F.dropout(attn.softmax(dim=-1), p=self.attention_dropout, training=self.training)
-        x = self.proj((attn @ v).transpose(1, 2).reshape(x.size(0), x.size(1), c))
-        x = F.dropout(x, p=self.dropout, training=self.training)
+        x = (attn @ v).transpose(1, 2).reshape(x.size(0), x.size(1), c)
+        x = F.dropout(self.proj(x), p=self.dropout, training=self.training)
         x = x.view(b, hp // wh, wp // ww, wh, ww, c).permute(0, 1, 3, 2, 4, 5).reshape(b, hp, wp, c)
         if sh + sw:
             x = torch.roll(x, shifts=(sh, sw), dims=(1, 2))
@@ -942,14 +951,17 @@ class ShiftedWindowAttentionV2(ShiftedWindowAttention):
                                      nn.Linear(512, self.num_heads, bias=False))
         dh = torch.arange(1 - wh, wh, dtype=torch.float32) / (wh - 1) * 8
         dw = torch.arange(1 - ww, ww, dtype=torch.float32) / (ww - 1) * 8
-        table = torch.stack(torch.meshgrid(dh, dw, indexing="ij")).permute(1, 2, 0).unsqueeze(0)
+        table = torch.stack(torch.meshgrid(dh, dw, indexing="ij")).permute(1, 2, 0).contiguous().unsqueeze(0)
         self.register_buffer("relative_coords_table", torch.sign(table) * torch.log2(table.abs() + 1.0) / 3.0)
 
+    def position_bias(self):
+        return 16 * torch.sigmoid(self.gather(self.cpb_mlp(self.relative_coords_table).view(-1, self.num_heads)))
+
     def scores(self, q, k):
+        """(what torchvision keeps to the end of the call, the scores): the logit scale, exp'd."""
         attn = F.normalize(q, dim=-1) @ F.normalize(k, dim=-1).transpose(-2, -1)
-        attn = attn * torch.clamp(self.logit_scale, max=math.log(100.0)).exp()
-        table = self.cpb_mlp(self.relative_coords_table).view(-1, self.num_heads)
-        return attn + 16 * torch.sigmoid(self.position_bias(table))
+        scale = torch.clamp(self.logit_scale, max=math.log(100.0)).exp()
+        return scale, attn * scale
 
     def qkv_bias(self):
         """The bias of q, k, v with the k third zeroed."""

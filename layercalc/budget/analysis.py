@@ -11,7 +11,9 @@ from __future__ import annotations
 from math import prod
 
 from ..dtypes import FLOAT_DTYPES
+from ..layers.attention import CPB_HIDDEN, relative_position_sizes
 from ..layers.registry import takes_no_input
+from ..layers.shapes import window_partition
 from ..spec.model import DTYPE_BYTES
 from .flow import weights_trainable
 from .liveness import held_until
@@ -103,7 +105,51 @@ def _transient(row, act: int, flash: bool) -> int:
     if t == "ScaledDotProductAttention":
         q, k = row.input_shapes[0], row.input_shapes[1]
         return (prod(q[:-1]) * 4 if flash else 2 * prod(q[:-1]) * k[-2] * act)
+    if t in ("ShiftedWindowAttention", "ShiftedWindowAttentionV2"):
+        return max(0, _window_inner(row, act) - prod(row.output_shape) * act)
     return 0
+
+
+def _window_inner(row, act: int) -> int:
+    """Swin's window attention at inference, beyond its input, in bytes, as torchvision's
+    ``shifted_window_attention`` runs it, phase by phase: R x C = one padded map (rows R = T x N), S the
+    scores (T x heads x N x N). The position bias (heads x N x N, made first: a gather and a copy) lives
+    to the end; so do the windowed copy of the input (R x C), the qkv output (3 R x C) and, once made,
+    the mask of a shifted layer (T / B x N x N, made from the scores' dtype: a difference, two
+    ``masked_fill`` copies and a bool mask alive at once).
+
+    The products fold (T, heads) into one batch dimension: q (v1 scaled, v2 normalized) needs a copy when
+    T, heads and N all exceed 1, kᵀ and v (v1) and v (v2) when T and heads do; the heads are merged after
+    the second product by a copy when heads and N exceed 1.
+
+    - v1: q scaled (R x C) lives to the end; the first product; adding the bias, the mask and softmax each
+      make new scores (2 S); the second product's copy of v and output; the merge's copy.
+    - v2: first the position-bias MLP's hidden and output (M x (512 + heads), M = (2Wh - 1)(2Ww - 1)),
+      then the gather of its output; the k third of the qkv bias zeroed in a copy (3C); normalize(q) and
+      normalize(k) beside the first product; exp(logit_scale) (heads); then as v1 without q scaled.
+    """
+    a = row.args
+    b, h, w, c = row.input_shapes[0]
+    heads = a["num_heads"]
+    windows, n, shifted = window_partition(b, h, w, a["window_size"], a["shift_size"])
+    rc, scores = windows * n * c * act, windows * heads * n * n * act
+    bias = heads * n * n * act
+    mask = windows // b * n * n * act if shifted else 0
+    making = 3 * mask + mask // act  # the mask as it is made
+    copy_q = windows > 1 and heads > 1 and n > 1
+    copy_kv = windows > 1 and heads > 1
+    merge = heads > 1 and n > 1
+    if row.type == "ShiftedWindowAttention":
+        kept, first, later, start = 5 * rc, rc * (copy_kv + copy_q), 0, 2 * bias  # q scaled is kept
+    else:
+        m, _ = relative_position_sizes(a["window_size"])
+        kept = 4 * rc + (3 * c * act if a["qkv_bias"] else 0)  # and the qkv bias's copy
+        first = rc * (2 + 2 * copy_q)  # normalize(q), normalize(k) and their copies
+        later = heads * act  # exp(logit_scale)
+        start = max(m * (CPB_HIDDEN + heads) * act, m * heads * act + 2 * bias)
+    return max(start, bias + kept + max(first + scores, later + max(2 * scores + mask, scores + making,
+                                                                    scores + mask + rc * (1 + max(copy_kv, merge)))))
+
 
 
 def _batch_time(s, batch_first=True) -> tuple:
