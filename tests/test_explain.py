@@ -42,8 +42,8 @@ def ev(text: str) -> Fraction:
             a, b = walk(n.left), walk(n.right)
             return {ast.Add: lambda: a + b, ast.Sub: lambda: a - b, ast.Mult: lambda: a * b, ast.Div: lambda: a / b,
                     ast.Mod: lambda: a % b, ast.Pow: lambda: a ** int(b)}[type(n.op)]()
-        if isinstance(n, ast.Call) and n.func.id == "floor":
-            return Fraction(math.floor(walk(n.args[0])))
+        if isinstance(n, ast.Call) and n.func.id in ("floor", "ceil"):
+            return Fraction(getattr(math, n.func.id)(walk(n.args[0])))
         raise AssertionError(f"not arithmetic: {ast.dump(n)} in {text}")
 
     return walk(ast.parse(py, mode="eval").body)

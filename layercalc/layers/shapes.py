@@ -68,9 +68,9 @@ def window_partition(b: int, h: int, w: int, window, shift) -> tuple[int, int, b
     is shifted only when its window does not cover the padded axis. Returns (T, N, shifted).
     """
     (wh, ww), (sh, sw) = tuple(window), tuple(shift)
-    ph, pw = -(-h // wh) * wh, -(-w // ww) * ww
-    shifted = (sh if wh < ph else 0) + (sw if ww < pw else 0) > 0
-    return b * (ph // wh) * (pw // ww), wh * ww, shifted
+    across, down = -(-h // wh), -(-w // ww)  # windows per axis: ceil(H / Wh), ceil(W / Ww)
+    shifted = (sh if across > 1 else 0) + (sw if down > 1 else 0) > 0
+    return b * across * down, wh * ww, shifted
 
 
 def small_divisors(n: int, limit: int = 64) -> list[int]:

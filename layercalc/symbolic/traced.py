@@ -5,7 +5,7 @@ leaves (the value, and where it came from). The rule computes as usual; every
 ``+ - * // % **`` returns a new ``Traced`` holding the operation and its operands,
 so the figure that the report prints carries its own derivation:
 ``floor((32 + 2·1 − 1·(3 − 1) − 1) / 2) + 1`` for 16. Nothing is written twice:
-the text is the rule's arithmetic, read back.
+the text is the rule's arithmetic, read back; the ceiling idiom ``-(-a // b)`` reads ``ceil(a / b)``.
 
 A multiplication by a literal 1 or an addition of a literal 0 (the start of
 ``prod`` and ``sum``) returns the other operand unchanged.
@@ -140,6 +140,12 @@ def render(x, style: str = "text") -> str:
             return num(int(t))
         op = t.op
         p = _PREC[op]
+        ceil = _ceil_parts(t)
+        if ceil is not None:  # -(-a // b), the ceiling idiom
+            a, b = ceil
+            if style == "latex":
+                return rf"\left\lceil \frac{{{go(a, 0)}}}{{{go(b, 0)}}} \right\rceil"
+            return f"ceil({go(a, 2)}{fdiv}{go(b, 3)})"
         if op == "//":
             a, b = t.args
             if style == "latex":
@@ -159,6 +165,18 @@ def render(x, style: str = "text") -> str:
         return text
 
     return go(x, 0)
+
+
+def _ceil_parts(t):
+    """(a, b) when ``t`` is ``-(-a // b)``, the integer ceiling of a / b; else None."""
+    if t.op != "neg" or not isinstance(t.args[0], Traced) or t.args[0].op != "//":
+        return None
+    num, b = t.args[0].args
+    if isinstance(num, Traced) and num.op == "neg":
+        return num.args[0], b
+    if not isinstance(num, Traced) and num <= 0:
+        return -num, b
+    return None
 
 
 def leaves(x) -> list:
