@@ -1,6 +1,6 @@
 """The block tree of `memory` and `cost` sums their figures too: a block's byte counts and costs are
-the sums over its layers, and its peaks the largest of its layers' (worked for resnet18's layer1
-below; every bundled spec checked against its own rows)."""
+the sums over its layers, its output bytes its output's, and its peaks the largest of its layers'
+(worked for resnet18's layer1 below; every bundled spec checked against its own rows)."""
 
 import json
 from pathlib import Path
@@ -12,7 +12,7 @@ from layercalc.budget.analysis import ADDITIVE
 from layercalc.render.plain import to_json
 
 SPECS = sorted(p for p in (Path(__file__).resolve().parent.parent / "specs").glob("*.yaml"))
-PEAKS = ("output_bytes", "inference_peak_bytes", "training_peak_bytes")
+PEAKS = ("inference_peak_bytes", "training_peak_bytes")
 
 
 def _json(report) -> dict:
@@ -59,6 +59,9 @@ def test_memory_tree_sums_its_rows(spec):
                 assert g[k] == sum(r.get(k, 0) for r in leaves), (g["name"], k)
         for k in PEAKS:
             assert g[k] == max(r[k] for r in leaves), (g["name"], k)
+        # every bundled block hands on its last layer's output
+        assert g["output_shape"] == leaves[-1]["output_shape"], g["name"]
+        assert g["output_bytes"] == leaves[-1]["output_bytes"], g["name"]
 
 
 @pytest.mark.parametrize("spec", SPECS[:4], ids=[p.stem for p in SPECS[:4]])

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from math import prod
+
 from .analysis import ATTENTION, DEVICES, FIELDS, Options, analyze_memory
 from .tables import OPTIMIZERS, PRECISIONS
 
@@ -18,17 +20,28 @@ class _ExtendedReport:
     def layers(self):
         return self.report.layers
 
+    def _extra(self) -> list[dict]:
+        return self.rows
+
     def tree(self):
+        """The block tree (:mod:`layercalc.tree`): a block instance or repeat sums its layers' figures,
+        except those of ``PEAKS`` (the largest of its layers')."""
         from ..tree import build_tree
 
         return build_tree(self.report.layers, self.report.inputs, None, {k: max for k in self.PEAKS},
-                          extra=self.rows)
+                          extra=self._extra())
 
 
 class MemoryReport(_ExtendedReport):
-    """The report of section 4 with byte counts on every row and in the totals (``to_dict`` is the JSON)."""
+    """The report of section 4 with byte counts on every row and in the totals (``to_dict`` is the JSON).
 
-    PEAKS = ("output_bytes", "inference_peak_bytes", "training_peak_bytes")
+    A block row of its tree (and of its tables folded with ``--depth``) sums its layers' weights,
+    buffers, gradients, optimizer state, master weights, saved activations and KV cache; its
+    ``output_bytes`` are those of the block's output (the value the block hands on, as its output
+    shape is), and its peaks the largest of its layers' (the most in use while any of them runs).
+    """
+
+    PEAKS = ("inference_peak_bytes", "training_peak_bytes")
 
     def __init__(self, report, rows: list[dict], totals: dict, breakdown: dict, options: Options):
         self.report = report
@@ -42,6 +55,33 @@ class MemoryReport(_ExtendedReport):
         view = MemoryReport(self.report, self.rows, self.totals, self.breakdown, self.options)
         view.to_dict = lambda: d
         return view
+
+    def tree(self):
+        from ..tree import LEAF
+
+        roots = super().tree()
+        index = {row.name: i for i, row in enumerate(self.report.layers)}
+        for root in roots:
+            for node in root.walk():
+                if node.kind != LEAF:
+                    node.figures["output_bytes"] = self._output_bytes(node, index)
+        return roots
+
+    def _output_bytes(self, node, index: dict) -> int:
+        """The bytes of a block's output: the output of the layer that makes it (a named extra output, such
+        as a recurrent layer's final state, at the element size of that layer's output)."""
+        src = node.group.output
+        i = index.get(src.node) if src is not None else None
+        if i is None:  # a block that hands on a model input unchanged: its last layer's output
+            last = node
+            while last.children:
+                last = last.children[-1]
+            return last.figures["output_bytes"]
+        nbytes = self.rows[i]["output_bytes"]
+        if src.extra is None:
+            return nbytes
+        row = self.report.layers[i]
+        return prod(row.extra_outputs[src.extra]) * (nbytes // max(prod(row.output_shape), 1))
 
     def to_dict(self) -> dict:
         d = self.report.to_dict()
@@ -95,18 +135,42 @@ __all__ = ["memory", "cost", "CostReport", "MemoryReport", "OPTIMIZERS", "PRECIS
 
 
 class CostReport(_ExtendedReport):
-    """The report of section 4 with forward, backward and training MACs and FLOPs on rows and totals."""
+    """The report of section 4 with forward, backward and training MACs and FLOPs on rows and totals.
+
+    ``roofline`` (None until placed on an accelerator) holds a dict per row: ``bytes_moved`` and, with
+    ``ridge`` (the accelerator's peak FLOP/s and bandwidth), ``intensity``, ``bound`` and
+    ``latency_floor_s``. A block row of its tree sums its layers' MACs, FLOPs, bytes moved and latency
+    floors (the layers run one after another); its intensity is its forward FLOPs over its bytes moved,
+    and its bound follows from that: compute where its FLOPs take the peak longer than its bytes take
+    the bandwidth (see :func:`layercalc.budget.roofline.bound`).
+    """
 
     def __init__(self, report, rows: list[dict], totals: dict, options: dict):
         self.report = report
         self.rows = rows
         self.totals = totals
         self.options = options
+        self.roofline: list[dict] | None = None
+        self.ridge: tuple | None = None
 
     def with_dict(self, d: dict):
         view = CostReport(self.report, self.rows, self.totals, self.options)
+        view.roofline, view.ridge = self.roofline, self.ridge
         view.to_dict = lambda: d
         return view
+
+    def _extra(self) -> list[dict]:
+        if self.roofline is None:
+            return self.rows
+        return [{**r, **f} for r, f in zip(self.rows, self.roofline)]
+
+    def tree(self):
+        roots = super().tree()
+        if self.ridge is not None:
+            from .roofline import fold_roofline
+
+            fold_roofline(roots, self.roofline, *self.ridge)
+        return roots
 
     def to_dict(self) -> dict:
         d = self.report.to_dict()

@@ -46,12 +46,38 @@ def roofline(report, precision: str, acc) -> tuple[list[dict], dict]:
     floor = 0.0
     for row in report.layers:
         moved = bytes_moved(report, row, precision)
-        t_compute, t_memory = row.flops / peak, moved / acc.bandwidth
-        latency = max(t_compute, t_memory)
+        latency = max(row.flops / peak, moved / acc.bandwidth)
         floor += latency
-        rows.append({"bytes_moved": moved, "intensity": row.flops / moved if moved else 0.0,
-                     "bound": "compute" if t_compute >= t_memory else "memory", "latency_floor_s": latency})
+        rows.append({"bytes_moved": moved, **bound(row.flops, moved, peak, acc.bandwidth), "latency_floor_s": latency})
     return rows, {"latency_floor_s": floor, "peak_flops": peak, "bandwidth": acc.bandwidth}
+
+
+def bound(flops, moved: int, peak: float, bandwidth: float) -> dict:
+    """The arithmetic intensity of work of ``flops`` FLOPs that moves ``moved`` bytes (FLOPs per byte),
+    and its bound: ``compute`` where its FLOPs take the peak at least as long as its bytes take the
+    bandwidth (its intensity reaches the ridge point, peak / bandwidth), ``memory`` otherwise."""
+    return {"intensity": flops / moved if moved else 0.0,
+            "bound": "compute" if flops / peak >= moved / bandwidth else "memory"}
+
+
+def fold_roofline(roots, roof: list[dict], peak: float, bandwidth: float) -> None:
+    """Put the roofline figures on the nodes of a cost report's block tree (:mod:`layercalc.tree`): a
+    layer's are its row's; a block's latency floor is the sum of its layers' (they run one after
+    another, each at its own bound), and its intensity and bound those of its summed FLOPs and bytes."""
+    leaves = iter(roof)
+
+    def visit(node) -> float:
+        if node.kind == "layer":
+            r = next(leaves)
+            node.figures.update(intensity=r["intensity"], bound=r["bound"], latency_floor_s=r["latency_floor_s"])
+            return r["latency_floor_s"]
+        floor = sum(visit(child) for child in node.children)
+        node.figures.update(bound(node.figures["flops"], node.figures["bytes_moved"], peak, bandwidth),
+                            latency_floor_s=floor)
+        return floor
+
+    for root in roots:
+        visit(root)
 
 
 def tokens_per_step(report) -> int | None:
@@ -81,8 +107,9 @@ def cost_summary(c, precision: str, tokens=None, steps=None, acc=None, name: str
     """The figures of ``cost`` beyond the rows: totals over ``tokens`` or ``steps`` (beside 6ND), the
     decoder's prefill and per-token cost, and with an accelerator the roofline rows and times.
 
-    Returns ``(summary, roofline rows or None)``. Raises ValueError for ``tokens`` on a spec without an
-    integer (token id) input."""
+    Returns ``(summary, roofline rows or None)``; with an accelerator, ``c`` keeps the roofline rows too
+    (``c.roofline``, ``c.ridge``), so its block tree folds them. Raises ValueError for ``tokens`` on a spec
+    without an integer (token id) input."""
     report = c.report
     summary: dict = {"precision": precision}
     per_step = c.totals["training_flops"]
@@ -105,6 +132,7 @@ def cost_summary(c, precision: str, tokens=None, steps=None, acc=None, name: str
     roof = None
     if acc is not None:
         roof, model = roofline(report, precision, acc)
+        c.roofline, c.ridge = roof, (model["peak_flops"], model["bandwidth"])
         total = summary.get("training_flops_total", per_step)
         seconds = total / (model["peak_flops"] * mfu)
         summary.update(accelerator=name, mfu=mfu, peak_flops=model["peak_flops"], bandwidth=model["bandwidth"],

@@ -7,8 +7,8 @@ import typer
 
 from .memory import AcceleratorOpt, AcceleratorsFileOpt, AttentionOpt, CheckpointOpt, PrecisionOpt, \
     resolve_accelerator
-from .options import (DimOpt, MaxLayersOpt, REPORT_FORMATS, SpecArg, SymbolicOpt, VarOpt, check_choice,
-                      fail, parse_pairs, symbolic_or_exit)
+from .options import (DepthOpt, DimOpt, MaxLayersOpt, REPORT_FORMATS, SpecArg, SymbolicOpt, VarOpt, check_choice,
+                      fail, parse_depth, parse_pairs, symbolic_or_exit)
 
 
 CostFormatOpt = typer.Option("table", "--format", "-f", help="Output format: table, json, csv, markdown, html (one "
@@ -28,7 +28,8 @@ def register(app) -> None:
              accelerator: Optional[str] = AcceleratorOpt, accelerators: Optional[str] = AcceleratorsFileOpt,
              mfu: float = typer.Option(0.4, "--mfu", min=0.0001, max=1.0, help="Model FLOPs utilization for the "
                                        "training time (with --accelerator)."),
-             max_layers: int = MaxLayersOpt, symbolic: Optional[str] = SymbolicOpt):
+             max_layers: int = MaxLayersOpt, depth: Optional[str] = DepthOpt,
+             symbolic: Optional[str] = SymbolicOpt):
         """Forward, backward and training MACs and FLOPs per layer (backward as PyTorch runs it: no input
         gradient for the model's inputs or before the first trainable layer, no weight gradient for
         trainable: false, recomputation for --checkpoint).
@@ -40,12 +41,15 @@ def register(app) -> None:
           layercalc cost specs/llama2-7b.yaml --precision bf16 --accelerator h100-sxm --format json
 
           layercalc cost specs/gpt2-small.yaml --symbolic B,T --tokens 3e11
+
+          layercalc cost specs/gpt3-175b.yaml --accelerator h100-sxm --depth all
         """
         from ..budget import ATTENTION, PRECISIONS
 
         check_choice(fmt, REPORT_FORMATS + (("latex",) if symbolic is not None else ("html",)), "--format")
         check_choice(attention, ATTENTION, "--attention")
         check_choice(precision, PRECISIONS, "--precision")
+        folding = parse_depth(depth)
         if tokens is not None and steps is not None:
             fail("give --tokens or --steps, not both", 2)
         dims, vars_ = parse_pairs(dim, "--dim", True), parse_pairs(var, "--var", False)
@@ -88,9 +92,9 @@ def register(app) -> None:
             graph = load_graph(spec, dims=dims, vars=vars_, max_layers=max_layers)
             typer.echo(cost_page(c, graph, summary, roof), nl=False)
             return
-        from ..render.budget import render_cost
+        from ..render.budget import DEFAULT, render_cost
 
-        text = render_cost(c, fmt, summary, roof)
+        text = render_cost(c, fmt, summary, depth=DEFAULT if folding is None else folding)
         if text is not None:
             typer.echo(text)
 

@@ -4,8 +4,8 @@ from typing import List, Optional
 
 import typer
 
-from .options import (DimOpt, FormatOpt, MaxLayersOpt, REPORT_FORMATS, SpecArg, SymbolicOpt, VarOpt, check_choice, fail,
-                      parse_pairs, symbolic_or_exit)
+from .options import (DepthOpt, DimOpt, FormatOpt, MaxLayersOpt, REPORT_FORMATS, SpecArg, SymbolicOpt, VarOpt,
+                      check_choice, fail, parse_depth, parse_pairs, symbolic_or_exit)
 
 OptimizerOpt = typer.Option("adamw", "--optimizer", help="sgd, sgd-momentum, adam, adamw, adam-amsgrad or adafactor: "
                             "the state torch.optim keeps (step counters included).")
@@ -66,7 +66,8 @@ def register(app) -> None:
                                                        "--accelerator)."),
                inference: bool = typer.Option(False, "--inference", help="Fit the inference peak plus the KV "
                                               "cache instead of the training peak."),
-               max_layers: int = MaxLayersOpt, symbolic: Optional[str] = SymbolicOpt):
+               max_layers: int = MaxLayersOpt, depth: Optional[str] = DepthOpt,
+               symbolic: Optional[str] = SymbolicOpt):
         """Bytes for training and inference: weights, gradients, optimizer state, activations saved for backward,
         live activations, KV cache; per layer and in total.
 
@@ -75,8 +76,11 @@ def register(app) -> None:
           layercalc memory specs/gpt2-small.yaml --precision amp-bf16 --optimizer adamw --dim B=8
 
           layercalc memory specs/llama2-7b.yaml --accelerator h100-sxm --max-batch B --checkpoint all
+
+          layercalc memory specs/gpt3-175b.yaml --depth 3 --format csv
         """
         check_choice(fmt, REPORT_FORMATS + ("html",), "--format")
+        folding = parse_depth(depth)
         resolve_options(optimizer, precision, device, attention)
         dims, vars_ = parse_pairs(dim, "--dim", True), parse_pairs(var, "--var", False)
         name, acc = resolve_accelerator(accelerator, accelerators)
@@ -143,9 +147,9 @@ def register(app) -> None:
             graph = load_graph(spec, dims=dims, vars=vars_, max_layers=max_layers)
             typer.echo(memory_page(m, graph, fitted), nl=False)
             return
-        from ..render.budget import render_memory
+        from ..render.budget import DEFAULT, render_memory
 
-        text = render_memory(m, fmt, fitted)
+        text = render_memory(m, fmt, fitted, depth=DEFAULT if folding is None else folding)
         if text is not None:
             typer.echo(text)
 

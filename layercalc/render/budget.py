@@ -1,14 +1,51 @@
 """Tables of the memory and cost reports: one column list per report, rendered as a table, CSV or Markdown
-(JSON is the report's ``to_dict``)."""
+(JSON is the report's ``to_dict``).
+
+``depth`` folds block instances and repeats as the summary does (:func:`.columns.view_rows`): a table
+defaults to a readable depth, CSV and Markdown to every layer. A block row's figures come from the
+report's block tree (``tree()`` of :class:`layercalc.budget.MemoryReport` and ``CostReport``, where each
+column's rule is written): sums, except a block's output bytes (its output's) and, with an
+accelerator, its arithmetic intensity and bound (from its summed FLOPs and bytes).
+"""
 
 from __future__ import annotations
 
-from .columns import out_str
+from .columns import View, depth_note, out_str, view_rows
 from .table import emit_table, human, human_bytes
 
+DEFAULT = "default"
+INDENT = {"table": "  ", "markdown": "&nbsp;&nbsp;", "csv": ""}
 
-def _emit(title, cols, rows, totals, lines, fmt):
-    """cols: (header, key, kind) with kind 'bytes', 'count', 'text'; rows/totals: dicts by key."""
+
+def shown_rows(ext, fmt: str, depth=DEFAULT) -> tuple[list[dict], View]:
+    """The rows of a memory or cost report at ``depth`` (DEFAULT: the format's), each a dict of its
+    figures with ``name``, ``type`` and ``row`` (a report row or a tree node); folded, also ``layers``
+    and ``level``."""
+    if depth == DEFAULT:
+        depth = "auto" if fmt == "table" else None
+    shown = view_rows(ext.report, depth, ext.tree)
+    if not shown.folded:
+        if not shown.rows:
+            return [], shown
+        extra = ext._extra()
+        return [dict(d, name=row.name, type=row.type, row=row) for row, d in zip(ext.layers, extra)], shown
+    rows = []
+    for node in shown.rows:
+        rows.append(dict(node.figures, name=INDENT[fmt] * (node.level - 1) + node.name, type=node.label,
+                         layers=node.layers, level=node.level, row=node))
+    return rows, shown
+
+
+def _emit(title, cols, rows, totals, lines, fmt, shown: View | None = None):
+    """cols: (header, key, kind) with kind 'bytes', 'count', 'int' or 'text'; rows/totals: dicts by key.
+    ``shown`` folded: a Layers column (and in CSV a ``level`` column) and the note on the depth."""
+    folded = shown is not None and shown.folded
+    if folded:
+        cols = cols[:2] + [("Layers", "layers", "int")] + cols[2:]
+        if fmt == "csv":
+            cols = cols + [("Level", "level", "int")]
+    if shown is not None and fmt != "csv":
+        lines = lines + depth_note(shown)
     if fmt == "csv":
         import csv
         import io
@@ -35,6 +72,11 @@ def _emit(title, cols, rows, totals, lines, fmt):
             return human_bytes(v) if kind == "bytes" else human(v) if kind == "count" else str(v)
         return "" if v is None else str(v)
 
+    if shown is not None and shown.depth == 0:  # the totals only: no table
+        import sys
+
+        sys.stdout.write("\n".join([title, ""] + lines) + "\n")
+        return None
     emit_table(title, [h for h, _, _ in cols], [kind != "text" for _, _, kind in cols],
                [[cell(kind, r.get(k)) for _, k, kind in cols] for r in rows],
                [cell(kind, totals.get(k)) for _, k, kind in cols], lines)
@@ -47,15 +89,15 @@ MEMORY_COLUMNS = [("Layer", "name", "text"), ("Type", "type", "text"), ("Output"
                   ("Out bytes", "output_bytes", "bytes"), ("KV cache", "kv_cache_bytes", "bytes")]
 
 
-def render_memory(m, fmt: str, fit: dict | None = None) -> str | None:
-    """The memory report as a table, CSV or Markdown; ``fit`` is the fits-or-not result, if asked."""
-    rows = []
-    for row, d in zip(m.layers, m.rows):
-        r = dict(d)
-        r.update(name=row.name, type=row.type, output=out_str(row))
-        rows.append(r)
+def render_memory(m, fmt: str, fit: dict | None = None, depth=DEFAULT) -> str | None:
+    """The memory report as a table, CSV or Markdown, folded to ``depth``; ``fit`` is the fits-or-not result,
+    if asked."""
+    rows, shown = shown_rows(m, fmt, depth)
+    for r in rows:
+        r["output"] = out_str(r["row"])
     totals = dict(m.totals)
     totals["name"] = "Total"
+    totals["layers"] = len(m.layers)
     o, b = m.options, m.breakdown
     t = m.totals
     lines = [
@@ -77,7 +119,7 @@ def render_memory(m, fmt: str, fit: dict | None = None) -> str | None:
     ]
     if fit:
         lines.append(fit_line(fit))
-    return _emit(m.report.name, MEMORY_COLUMNS, rows, totals, lines, fmt)
+    return _emit(m.report.name, MEMORY_COLUMNS, rows, totals, lines, fmt, shown)
 
 
 def fit_line(fit: dict) -> str:
@@ -130,16 +172,17 @@ def cost_lines(c, summary: dict) -> list[str]:
     return lines
 
 
-def render_cost(c, fmt: str, summary: dict, roof) -> str | None:
-    rows = []
-    for k, (row, d) in enumerate(zip(c.layers, c.rows)):
-        r = dict(d)
-        r.update(name=row.name, type=row.type)
-        if roof:
-            r.update(intensity=f"{roof[k]['intensity']:.1f}", bound=roof[k]["bound"],
-                     floor=seconds(roof[k]["latency_floor_s"]) if fmt == "table" else roof[k]["latency_floor_s"])
-        rows.append(r)
+def render_cost(c, fmt: str, summary: dict, depth=DEFAULT) -> str | None:
+    """The cost report as a table, CSV or Markdown, folded to ``depth``; with the roofline columns once
+    ``c`` is placed on an accelerator (``c.ridge``)."""
+    rows, shown = shown_rows(c, fmt, depth)
+    roof = c.ridge is not None
+    if roof:
+        for r in rows:
+            r.update(intensity=f"{r['intensity']:.1f}",
+                     floor=seconds(r["latency_floor_s"]) if fmt == "table" else r["latency_floor_s"])
     totals = dict(c.totals)
     totals["name"] = "Total"
+    totals["layers"] = len(c.layers)
     cols = COST_COLUMNS + (ROOF_COLUMNS if roof else [])
-    return _emit(c.report.name, cols, rows, totals, cost_lines(c, summary), fmt)
+    return _emit(c.report.name, cols, rows, totals, cost_lines(c, summary), fmt, shown)

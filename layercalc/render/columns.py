@@ -82,17 +82,20 @@ class View(NamedTuple):
     deepest: int
 
 
-def view_rows(report, depth) -> View:
+def view_rows(report, depth, tree=None) -> View:
     """The rows of ``report`` at ``depth``: ``None`` every layer, flat (no block rows); an int
     (0: none, the totals only); ``"all"`` every level with its block rows; ``"auto"`` the
-    deepest level that keeps the table readable (:func:`layercalc.tree.readable_depth`)."""
+    deepest level that keeps the table readable (:func:`layercalc.tree.readable_depth`).
+
+    ``tree`` builds the block tree (default: the report's own figures summed); the memory and cost
+    reports pass theirs, whose block rows carry their figures too."""
     if depth is None:
         return View(report.layers, False, None, 1)
     from ..tree import build_tree, fold, has_groups, max_depth, readable_depth
 
     if not has_groups(report.layers):
         return View(report.layers if depth != 0 else [], False, 0 if depth == 0 else None, 1)
-    roots = build_tree(report.layers, report.inputs)
+    roots = tree() if tree is not None else build_tree(report.layers, report.inputs)
     deepest = max_depth(roots)
     if depth == "auto":
         depth = readable_depth(roots)
@@ -101,3 +104,12 @@ def view_rows(report, depth) -> View:
     if depth is not None and depth >= deepest:
         depth = None
     return View([node for node, _ in fold(roots, depth)], True, depth, deepest)
+
+
+def depth_note(shown: View) -> list[str]:
+    """The line under a folded table: the depth shown and how to expand it (none when unfolded)."""
+    if shown.depth is None or not shown.folded:
+        return []
+    d = shown.depth
+    return [f"Depth {d} of {shown.deepest}" + (": totals only" if d == 0 else ": a block row sums the layers inside it")
+            + f". Expand with --depth {d + 1} or --depth all."]

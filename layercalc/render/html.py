@@ -326,13 +326,14 @@ class _Node:
 
 def fold_values(roots: list, values: dict, keys: list[str]) -> list[_Node]:
     """The block tree ``roots`` with each node's figures ``keys``: a layer's from ``values[name]``,
-    a group's the sums of its layers'."""
+    a group's too when ``values`` has it (a report whose block rows follow their own rules), otherwise
+    the sums of its layers'."""
 
     def conv(n) -> _Node:
         if n.kind == "layer":
             return _Node(n.name, n.type, n.level, 1, values.get(n.name, {}), [], "layer")
         kids = [conv(c) for c in n.children]
-        vals = {k: sum(c.vals.get(k, 0) or 0 for c in kids) for k in keys}
+        vals = values[n.name] if n.name in values else {k: sum(c.vals.get(k, 0) or 0 for c in kids) for k in keys}
         return _Node(n.name, n.label, n.level, n.layers, vals, kids, n.kind)
 
     return [conv(r) for r in roots]
@@ -349,15 +350,16 @@ def human_bytes(n) -> str:
 
 def figures_page(graph, report, title: str, subtitle: str, columns: list[tuple[str, str, str]],
                  values: dict, totals: dict, cards: list[Card], charts: list[tuple[str, str, str]],
-                 notes: list[str], max_nodes: int = 60, section: str | None = None) -> str:
+                 notes: list[str], max_nodes: int = 60, section: str | None = None, tree=None) -> str:
     """A page for per-layer figures other than the report's own (memory, cost): ``columns`` are
-    (header, key, kind) with kind ``bytes``, ``count`` or ``text``; ``values`` maps a layer name
-    to its figures; ``charts`` are (title, key, colour) bar charts per block."""
+    (header, key, kind) with kind ``bytes``, ``count`` or ``text``; ``values`` maps a layer name (or a
+    block instance's, in ``tree``, the report's block tree) to its figures; ``charts`` are (title, key,
+    colour) bar charts per block."""
     from ..tree import build_tree, readable_depth
 
     keys = [k for _, k, kind in columns if kind != "text"]
     kinds = {k: kind for _, k, kind in columns}
-    tree = build_tree(report.layers, report.inputs)
+    tree = tree if tree is not None else build_tree(report.layers, report.inputs)
     roots = fold_values(tree, values, keys)
     open_depth = readable_depth(tree) if any(n.children for n in tree) else None
     cols = [Col("Layer", lambda r: r.name), Col("Type", lambda r: r.label, False, "Total"),
@@ -393,6 +395,9 @@ def memory_page(m, graph, fit: dict | None = None) -> str:
         v = dict(d)
         v["output_shape_text"] = "[" + ", ".join(map(str, row.output_shape)) + "]"
         values[row.name] = v
+    tree = m.tree()
+    for node in _groups(tree):
+        values[node.name] = dict(node.figures, output_shape_text="[" + ", ".join(map(str, node.output_shape)) + "]")
     t, b, o = m.totals, m.breakdown, m.options
     cards = [Card("Training peak", human_bytes(t["training_peak_bytes"]), f"{t['training_peak_bytes']:,} B"),
              Card("Inference peak", human_bytes(t["inference_peak_bytes"]), f"{t['inference_peak_bytes']:,} B"),
@@ -412,7 +417,15 @@ def memory_page(m, graph, fit: dict | None = None) -> str:
                                                           "#d9822b")]
     rep = m.report
     return figures_page(graph, rep, f"{rep.name}: memory", "Bytes for training and inference, per layer and in "
-                        "total (docs/memory.md).", cols, values, dict(t), cards, charts, notes)
+                        "total (docs/memory.md).", cols, values, dict(t), cards, charts, notes, tree=tree)
+
+
+def _groups(roots: list):
+    """The block instances and repeats of a block tree, outermost first."""
+    for root in roots:
+        for node in root.walk():
+            if node.kind != "layer":
+                yield node
 
 
 def cost_page(c, graph, summary: dict, roof: list[dict] | None = None) -> str:
@@ -432,6 +445,11 @@ def cost_page(c, graph, summary: dict, roof: list[dict] | None = None) -> str:
             v.update(bytes_moved=r["bytes_moved"], intensity=f"{r['intensity']:.1f}", bound=r["bound"],
                      floor=seconds(r["latency_floor_s"]))
         values[row.name] = v
+    tree = c.tree()
+    for node in _groups(tree):
+        v = values[node.name] = dict(node.figures)
+        if roof:
+            v.update(intensity=f"{v['intensity']:.1f}", floor=seconds(v["latency_floor_s"]))
     t, s = c.totals, summary
     totals = dict(t)
     if roof:
@@ -459,7 +477,7 @@ def cost_page(c, graph, summary: dict, roof: list[dict] | None = None) -> str:
     rep = c.report
     return figures_page(graph, rep, f"{rep.name}: cost", "Forward, backward and training MACs and FLOPs, per layer "
                         "and in total (docs/memory.md).", cols, values, totals, cards, charts, notes,
-                        section="Where the compute goes")
+                        section="Where the compute goes", tree=tree)
 
 
 # --- diff ------------------------------------------------------------------------------------------------

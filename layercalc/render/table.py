@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 
-from .columns import columns, shape_str, view_rows
+from .columns import columns, depth_note, shape_str, view_rows
 
 RICH_MAX_ROWS = 2000
 _BOLD, _ITALIC, _RED, _RESET = "\x1b[1m", "\x1b[3m", "\x1b[31m", "\x1b[0m"
@@ -169,10 +169,7 @@ def print_table(report, view: str, width: int | None = None, color: bool | None 
         lines = lines[:2]
     elif view == "params":
         lines = lines[:4]
-    if shown.depth is not None and shown.folded:
-        d = shown.depth
-        lines.append(f"Depth {d} of {shown.deepest}" + (": totals only" if d == 0 else
-                     ": a block row sums the layers inside it") + f". Expand with --depth {d + 1} or --depth all.")
+    lines += depth_note(shown)
     if shown.depth == 0:
         file = file or sys.stdout
         file.write("\n".join([report.name, ""] + lines) + "\n")
