@@ -59,7 +59,7 @@ def register(app) -> None:
 
         if symbolic is not None:
             _symbolic(spec, symbolic, fmt, dims, vars_, attention, checkpoint, precision, tokens, steps, acc, name,
-                      mfu, max_layers)
+                      mfu, max_layers, ("auto" if fmt == "table" else None) if folding is None else folding)
             return
 
         try:
@@ -100,13 +100,13 @@ def register(app) -> None:
 
 
 def _symbolic(spec, symbolic, fmt, dims, vars_, attention, checkpoint, precision, tokens, steps, acc, name, mfu,
-              max_layers) -> None:
+              max_layers, depth) -> None:
     """``cost --symbolic``: the figures as formulas; those that are not polynomials are listed with the reason."""
     from ..symbolic.cost import cost_symbolic, render
 
     sc = symbolic_or_exit(cost_symbolic, spec, symbolic, dims=dims, vars=vars_, attention=attention,
                           checkpoint=tuple(checkpoint or ()), precision=precision, tokens=tokens, steps=steps,
                           acc=acc, name=name, mfu=mfu, max_layers=max_layers)
-    text = render(sc, fmt)
+    text = render(sc, fmt, depth=depth)
     if text is not None:
         typer.echo(text)

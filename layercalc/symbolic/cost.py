@@ -128,6 +128,8 @@ def cost_symbolic(source, symbols: list[str], dims: dict | None = None, vars: di
         c = CostReport(srep.report, out["rows"], out["totals"],
                        {"attention": attention, "checkpoint": list(checkpoint)})
         summary, moved, omitted = symbolic_summary(c, precision, tokens, steps, acc, name, mfu)
+        if moved is not None:  # the block tree sums the bytes moved too
+            c.roofline = [{"bytes_moved": m} for m in moved]
     srep.valid = validity(srep.trace, srep.symbols)
     result = SymbolicCost(srep, c, summary, moved, omitted)
     if srep.symbols:
@@ -243,9 +245,16 @@ def _lines(sc: SymbolicCost, fig) -> list[str]:
     return lines
 
 
-def render(sc: SymbolicCost, fmt: str, width: int | None = None, color: bool | None = None) -> str | None:
-    """``cost --symbolic`` as json, csv, markdown, latex or a table (printed; returns None)."""
+INDENT = {"table": "  ", "markdown": "&nbsp;&nbsp;", "latex": r"\quad ", "csv": ""}
+
+
+def render(sc: SymbolicCost, fmt: str, width: int | None = None, color: bool | None = None,
+           depth=None) -> str | None:
+    """``cost --symbolic`` as json, csv, markdown, latex or a table (printed; returns None), folded to
+    ``depth`` as the concrete report is (see :func:`layercalc.render.columns.view_rows`): a block row's
+    formulas are the sums of its layers'."""
     from ..render.budget import COST_COLUMNS
+    from ..render.columns import depth_note, view_rows
 
     if fmt == "json":
         return to_json(sc)
@@ -258,23 +267,25 @@ def render(sc: SymbolicCost, fmt: str, width: int | None = None, color: bool | N
         return number(int(x)) if isinstance(x, int) else str(x)
 
     cols = [(h, k) for h, k, _ in COST_COLUMNS] + ([("Bytes moved", "bytes_moved")] if sc.moved is not None else [])
+    shown = view_rows(sc.cost.report, depth, sc.cost.tree)
+    if shown.folded:
+        cols = cols[:2] + [("Layers", "layers")] + cols[2:] + ([("Level", "level")] if fmt == "csv" else [])
+        table = [dict(node.figures, name=INDENT[fmt] * (node.level - 1) + node.name, type=node.label,
+                      layers=node.layers, level=node.level) for node in shown.rows]
+    else:
+        table = [dict(d, name=row.name, type=row.type) for row, d in zip(shown.rows, sc.cost._extra())]
     numeric = [k not in ("name", "type") for _, k in cols]
-    rows = []
-    for i, (row, d) in enumerate(zip(sc.cost.layers, sc.cost.rows)):
-        values = dict(d, name=row.name, type=row.type)
-        if sc.moved is not None:
-            values["bytes_moved"] = sc.moved[i]
-        rows.append([values[k] if k in ("name", "type") else fig(values[k]) for _, k in cols])
+    rows = [[values[k] if k in ("name", "type") else fig(values[k]) for _, k in cols] for values in table]
     moved_total = None
     if sc.moved is not None:
         moved_total = 0
         for m in sc.moved:
             moved_total = moved_total + m
-    totals = dict(sc.cost.totals, name="Total", type="", bytes_moved=moved_total)
-    footer = [totals[k] if k in ("name", "type") else fig(totals[k]) for _, k in cols]
+    totals = dict(sc.cost.totals, name="Total", type="", bytes_moved=moved_total, layers=len(sc.cost.layers))
+    footer = [totals[k] if k in ("name", "type") else fig(totals[k]) if k in totals else "" for _, k in cols]
     name = sc.srep.report.name
     title = f"{name}: cost" + (f" (symbolic in {', '.join(order)})" if order else "")
-    lines = _lines(sc, fig)
+    lines = _lines(sc, fig) + (depth_note(shown) if fmt != "csv" else [])
     if fmt == "csv":
         import csv
         import io
@@ -308,6 +319,11 @@ def render(sc: SymbolicCost, fmt: str, width: int | None = None, color: bool | N
     from ..render.table import emit_table
     from .render import PLAIN_ROWS
 
+    if shown.depth == 0:  # the totals only: no table
+        import sys
+
+        sys.stdout.write("\n".join([title, ""] + lines) + "\n")
+        return None
     emit_table(title, [h for h, _ in cols], numeric, rows, footer, lines, width=width, color=color,
                plain=True if len(rows) > PLAIN_ROWS else None)
     return None
