@@ -318,3 +318,20 @@ def test_cost_symbolic_folds_its_formulas():
     assert (h3["layers"], h3["forward_macs"], h3["level"]) == ("8", "1536*B*T**2 + 7077888*B*T", "2")
     flat_rows, _ = csv_rows(run("cost", gpt2, "--symbolic", "B,T", "-f", "csv"))
     assert len(flat_rows) == 6 + 12 * 8 and "level" not in flat_rows[0]
+
+
+def test_the_docs_example_is_current():
+    import subprocess
+    import sys
+
+    doc = (SPECS.parent / "docs" / "memory.md").read_text()
+    command = "$ layercalc cost specs/gpt3-175b.yaml --depth 1 --format csv | cut -d, -f1-4,7\n"
+    block = doc[doc.index(command) + len(command):]
+    block = block[:block.index("```")]
+    out = subprocess.run([sys.executable, "-m", "layercalc", "cost", str(SPECS / "gpt3-175b.yaml"), "--depth", "1",
+                          "--format", "csv"], capture_output=True, text=True).stdout
+    assert "".join(",".join(line.split(",")[i] for i in (0, 1, 2, 3, 6)) + "\n" for line in out.splitlines()) == block
+    # the 96 blocks: 96 x 3,813,930,958,848 forward MACs (12·d² per token for the projections and the MLP,
+    # 2·d·T for the two attention products: 2,048 x (12 x 12,288² + 2 x 12,288 x 2,048))
+    assert 96 * 2048 * (12 * 12288**2 + 2 * 12288 * 2048) == 366_137_372_049_408
+    assert "h,Block x96,768,366137372049408," in block
