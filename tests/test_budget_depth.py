@@ -335,3 +335,9 @@ def test_the_docs_example_is_current():
     # 2·d·T for the two attention products: 2,048 x (12 x 12,288² + 2 x 12,288 x 2,048))
     assert 96 * 2048 * (12 * 12288**2 + 2 * 12288 * 2048) == 366_137_372_049_408
     assert "h,Block x96,768,366137372049408," in block
+
+
+def test_cost_symbolic_latex_indents_block_rows():
+    out = run("cost", SPECS / "resnet18.yaml", "--symbolic", "B", "--depth", "2", "-f", "latex")
+    # layer1 (BasicBlock x2, 2 x 7 layers) and its two instances one \quad in
+    assert "\nlayer1 & BasicBlock x2 & $14$ & " in out and "\n\\quad layer1.1 & BasicBlock & $7$ & " in out
