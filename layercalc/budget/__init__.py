@@ -20,7 +20,8 @@ class _ExtendedReport:
     def layers(self):
         return self.report.layers
 
-    def _extra(self) -> list[dict]:
+    def row_figures(self) -> list[dict]:
+        """A dict of further figures per layer, in the order of ``layers`` (what the tree sums)."""
         return self.rows
 
     def tree(self):
@@ -29,7 +30,7 @@ class _ExtendedReport:
         from ..tree import build_tree
 
         return build_tree(self.report.layers, self.report.inputs, None, {k: max for k in self.PEAKS},
-                          extra=self._extra())
+                          extra=self.row_figures())
 
 
 class MemoryReport(_ExtendedReport):
@@ -159,7 +160,7 @@ class CostReport(_ExtendedReport):
         view.to_dict = lambda: d
         return view
 
-    def _extra(self) -> list[dict]:
+    def row_figures(self) -> list[dict]:
         if self.roofline is None:
             return self.rows
         return [{**r, **f} for r, f in zip(self.rows, self.roofline)]

@@ -27,7 +27,7 @@ def shown_rows(ext, fmt: str, depth=DEFAULT) -> tuple[list[dict], View]:
     if not shown.folded:
         if not shown.rows:
             return [], shown
-        extra = ext._extra()
+        extra = ext.row_figures()
         return [dict(d, name=row.name, type=row.type, row=row) for row, d in zip(ext.layers, extra)], shown
     rows = []
     for node in shown.rows:

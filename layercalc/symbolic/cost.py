@@ -273,7 +273,7 @@ def render(sc: SymbolicCost, fmt: str, width: int | None = None, color: bool | N
         table = [dict(node.figures, name=INDENT[fmt] * (node.level - 1) + node.name, type=node.label,
                       layers=node.layers, level=node.level) for node in shown.rows]
     else:
-        table = [dict(d, name=row.name, type=row.type) for row, d in zip(shown.rows, sc.cost._extra())]
+        table = [dict(d, name=row.name, type=row.type) for row, d in zip(shown.rows, sc.cost.row_figures())]
     numeric = [k not in ("name", "type") for _, k in cols]
     rows = [[values[k] if k in ("name", "type") else fig(values[k]) for _, k in cols] for values in table]
     moved_total = None
