@@ -10,6 +10,7 @@ from torch, never from layercalc's tables.
 from __future__ import annotations
 
 import ast
+import inspect
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +19,7 @@ import pytest
 
 import layercalc
 from layercalc.bridge.export import export
+from tests.small_sizes import SMALL
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = sorted((ROOT / "specs").glob("*.yaml")) + sorted((ROOT / "specs" / "coverage").glob("*.yaml"))
@@ -67,8 +69,10 @@ def _build(torch, source: str, dims=None, **kwargs):
     from tests.torch_bridge import load_module
 
     module = load_module(source)
+    sizes = dict(dims or {}, **kwargs)
+    named = inspect.signature(module.example_inputs).parameters  # the dims and the vars the inputs use
     with torch.device("meta"):
-        return module.Model(**dict(dims or {}, **kwargs)), module.example_inputs(**(dims or {}))
+        return module.Model(**sizes), module.example_inputs(**{k: v for k, v in sizes.items() if k in named})
 
 
 def _unseen(row) -> bool:
@@ -99,10 +103,22 @@ def test_exported_module_has_layercalcs_numbers(torch, path):
 ])
 def test_exported_vars_are_constructor_arguments(torch, spec, vars):
     """Model(**vars) is the spec with --var: the inferred sizes follow the vars they come from."""
+    dims = {"T": 16} if spec in ("gpt2-small", "llama2-7b", "char-lstm") else None
+    _assert_model_with(torch, spec, dims, vars)
+
+
+@pytest.mark.parametrize("spec", sorted(SMALL))
+def test_every_exported_model_takes_small_dims_and_vars(torch, spec):
+    """Every bundled spec at its small test sizes: sizes inferred after a head split (Unflatten), a
+    [CLS] token (Select) and a recurrent layer's final state follow the vars."""
+    dims, vars = SMALL[spec]
+    _assert_model_with(torch, spec, dims, vars)
+
+
+def _assert_model_with(torch, spec, dims, vars):
     from tests.torch_bridge import measure, ours
 
     path = ROOT / "specs" / f"{spec}.yaml"
-    dims = {"T": 16} if spec in ("gpt2-small", "llama2-7b", "char-lstm") else None
     model, inputs = _build(torch, _exported(path), dims, **vars)
     assert measure(model, inputs) == ours(layercalc.analyze(path, dims=dims, vars=vars))
 

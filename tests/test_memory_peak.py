@@ -23,6 +23,7 @@ torch = pytest.importorskip("torch")
 
 import layercalc  # noqa: E402
 from tests.torch_memory import LiveBytes, export_peak, inference_peak  # noqa: E402
+from tests.small_sizes import SMALL  # noqa: E402
 from tests.torch_spec import torchvision_swin, window_cases  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -91,40 +92,23 @@ def test_tracker_counts_a_transient_of_a_composite_op():
 # --- the training peak ------------------------------------------------------------------------------------
 
 #: Small sizes of specs whose training step runs on the CPU in a moment: (dims, vars).
-TRAIN_SMALL = {
-    "lenet5": ({"B": 3}, {}),
-    "resnet-cifar": ({"B": 2}, {}),
-    "gpt2-small": ({"B": 2, "T": 8}, {"vocab": 50, "context": 16, "d": 16, "layers": 2, "heads": 2}),
-    "gpt3-175b-layer": ({"B": 2, "T": 8}, {"d": 16, "heads": 4}),
-    "llama2-7b": ({"B": 2, "T": 8}, {"vocab": 50, "d": 16, "layers": 2, "heads": 4, "kv_heads": 2, "ff": 24}),
-    "gpt2-small@B=16": ({"B": 16, "T": 32}, {"vocab": 50, "context": 32, "d": 32, "layers": 2, "heads": 2}),
-}
+TRAIN_SMALL = {name: SMALL[name] for name in ("lenet5", "resnet-cifar", "gpt2-small", "gpt3-175b-layer", "llama2-7b")}
+TRAIN_SMALL["gpt2-small@B=16"] = ({"B": 16, "T": 32}, {"vocab": 50, "context": 32, "d": 32, "layers": 2, "heads": 2})
 
 
-def _small_spec(tmp_path, name, vars):
-    """The spec with its vars set (the exported module then has the small sizes as its defaults)."""
-    import yaml
-
-    doc = yaml.safe_load((ROOT / "specs" / f"{name}.yaml").read_text())
-    doc["vars"] = {**(doc.get("vars") or {}), **vars}
-    path = tmp_path / f"{name}.yaml"
-    path.write_text(yaml.safe_dump(doc, sort_keys=False))
-    return path
-
-
-def _exported_model(path, dims):
+def _exported_model(path, dims, vars):
     from layercalc.bridge.export import export
     from tests.torch_bridge import load_module
     from tests.torch_spec import build
 
     torch.manual_seed(0)
     module = load_module(export(str(path)))
-    inputs = build(path, dims=dims)[3]  # random floats, zero indices
-    return module.Model(**dims), inputs
+    inputs = build(path, dims=dims, vars=vars)[3]  # random floats, zero indices
+    return module.Model(**dims, **vars), inputs
 
 
 @pytest.mark.parametrize("case", list(TRAIN_SMALL))
-def test_training_peak_is_within_10_percent_of_torch(case, tmp_path):
+def test_training_peak_is_within_10_percent_of_torch(case):
     """forward + backward + AdamW step in train mode on the CPU (math attention, no fast path), the second
     step measured: the tracker's peak over the three phases against layercalc's `training_peak_bytes`
     with `--device cpu`. layercalc's convention (docs/memory.md): the model states (weights, buffers,
@@ -138,8 +122,8 @@ def test_training_peak_is_within_10_percent_of_torch(case, tmp_path):
 
     name = case.split("@")[0]
     dims, vars = TRAIN_SMALL[case]
-    path = _small_spec(tmp_path, name, vars)
-    model, inputs = _exported_model(path, dims)
+    path = ROOT / "specs" / f"{name}.yaml"
+    model, inputs = _exported_model(path, dims, vars)
     fast = torch.backends.mha.get_fastpath_enabled()
     torch.backends.mha.set_fastpath_enabled(False)
     try:
@@ -148,7 +132,7 @@ def test_training_peak_is_within_10_percent_of_torch(case, tmp_path):
     finally:
         torch.backends.mha.set_fastpath_enabled(fast)
     measured = max(peaks.values())
-    ours = layercalc.memory(path, dims=dims, device="cpu", optimizer="adamw").totals["training_peak_bytes"]
+    ours = layercalc.memory(path, dims=dims, vars=vars, device="cpu", optimizer="adamw").totals["training_peak_bytes"]
     ratio = ours / measured
     print(f"\n{case}: layercalc {ours:,} B, torch {measured:,} B (forward {peaks['forward']:,}, backward "
           f"{peaks['backward']:,}, step {peaks['step']:,}), ratio {ratio:.3f}")
@@ -175,7 +159,7 @@ def test_optimizer_step_temporaries_equal_torch(optimizer, device, tmp_path):
     e.g. AdamW: 2 x 192,000 + 64 on the CPU, 246,824 with foreach (one sqrt(v) list)."""
     from tests.torch_memory import LiveBytes
 
-    model, inputs = _exported_model(ROOT / "specs" / "lenet5.yaml", {"B": 2})
+    model, inputs = _exported_model(ROOT / "specs" / "lenet5.yaml", {"B": 2}, {})
     params = list(model.parameters())
     opt = STEP_OPTIMIZERS[optimizer](params, device == "cuda")
     model(*inputs)[0].sum().backward()

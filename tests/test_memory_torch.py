@@ -22,27 +22,11 @@ from torch.nn.attention import SDPBackend, sdpa_kernel  # noqa: E402
 
 import layercalc  # noqa: E402
 from tests.torch_memory import saved_by_layer  # noqa: E402
+from tests.small_sizes import SMALL  # noqa: E402
 from tests.torch_spec import build, window_cases  # noqa: E402
 
 SPECS = Path(__file__).resolve().parent.parent / "specs"
 
-#: Small sizes of every bundled spec: (dims, vars).
-SMALL = {
-    "alexnet": ({"B": 2}, {"num_classes": 10}),
-    "bert-base": ({"B": 2, "T": 8}, {"vocab": 50, "d": 16, "layers": 2, "heads": 2, "positions": 16}),
-    "gpt2-small": ({"B": 2, "T": 8}, {"vocab": 50, "context": 16, "d": 16, "layers": 2, "heads": 2}),
-    "gpt3-175b-layer": ({"B": 2, "T": 8}, {"d": 16, "heads": 4}),
-    "gpt3-175b": ({"B": 1, "T": 8}, {"vocab": 50, "context": 16, "d": 16, "layers": 2, "heads": 4}),
-    "lenet5": ({"B": 3}, {}),
-    "llama2-7b": ({"B": 2, "T": 8}, {"vocab": 50, "d": 16, "layers": 2, "heads": 4, "kv_heads": 2, "ff": 24}),
-    "mobilenet_v2": ({"B": 1}, {}),
-    "resnet-cifar": ({"B": 2}, {}),
-    "resnet18": ({"B": 1}, {}),
-    "resnet50": ({"B": 1}, {}),
-    "vgg16": ({"B": 1}, {}),
-    "char-lstm": ({"B": 2, "T": 5}, {"hidden": 8, "embed": 6}),
-    "gru-encoder": ({"B": 2, "T": 5}, {"vocab": 40, "embed": 6, "hidden": 8}),
-}
 
 
 def test_every_spec_has_a_small_size():
@@ -119,6 +103,10 @@ LAYERS = [(t, {}, X3) for t in ACTIVATIONS] + [
     ("AdaptiveMaxPool2d", {"output_size": 2}, X4), ("LPPool2d", {"norm_type": 2, "kernel_size": 2}, X4),
     ("Dropout", {"p": 0.5}, X4), ("Dropout", {"p": 0.0}, X3), ("Dropout1d", {}, X3), ("Dropout2d", {}, X4),
     ("Dropout", {"p": 1.0}, X3), ("Dropout2d", {"p": 1.0}, X4), ("AlphaDropout", {"p": 1.0}, X3),
+    ("MultiheadAttention", {**MHA, "dropout": 1.0}, [[2, 3, 4]]),
+    ("MultiheadAttention", {**MHA, "dropout": 1.0, "need_weights": True}, [[2, 3, 4]]),
+    ("ScaledDotProductAttention", {"dropout_p": 1.0}, [[2, 3, 4], [2, 5, 4], [2, 5, 6]]),
+    ("TransformerEncoderLayer", {"nhead": 2, "dim_feedforward": 8, "batch_first": True, "dropout": 1.0}, [[2, 3, 4]]),
     ("Dropout3d", {}, [[2, 3, 2, 2, 2]]), ("AlphaDropout", {}, X4), ("FeatureAlphaDropout", {}, X4),
     ("StochasticDepth", {"p": 0.5, "mode": "row"}, X4), ("StochasticDepth", {"p": 0.5, "mode": "batch"}, X3),
     ("StochasticDepth", {"p": 0.0, "mode": "row"}, X3), ("StochasticDepth", {"p": 1.0, "mode": "row"}, X3),
@@ -290,7 +278,7 @@ RECURRENT = recurrent_cases() + [
     ("RNNCell", {"hidden_size": 5}, [[3, 4]]), ("RNNCell", {"hidden_size": 3, "nonlinearity": "relu", "bias": False}, [[4]]),
     ("GRUCell", {"hidden_size": 8}, [[2, 6]]), ("GRUCell", {"hidden_size": 3, "bias": False}, [[5]]),
     ("LSTMCell", {"hidden_size": 5}, [[3, 4]]), ("LSTMCell", {"hidden_size": 3, "bias": False}, [[4]]),
-]
+] + [(t, {"hidden_size": 3, "num_layers": 2, "dropout": 1.0}, [[2, 3, 4]]) for t in ("LSTM", "GRU", "RNN")]
 
 
 @pytest.mark.parametrize("layer_type,args,shapes", RECURRENT, ids=[_ids(c) for c in RECURRENT])
@@ -308,10 +296,10 @@ def test_recurrent_sample_covers_every_option():
     assert {t for t, _, _ in RECURRENT} == {"RNN", "GRU", "LSTM", "RNNCell", "GRUCell", "LSTMCell"}
     for kind in ("RNN", "GRU", "LSTM"):
         for k, values in (("num_layers", (1, 2, 3)), ("bidirectional", (True, False)), ("batch_first", (True, False)),
-                          ("bias", (True, False)), ("dropout", (0.0, 0.5))):
+                          ("bias", (True, False)), ("dropout", (0.0, 0.5, 1.0))):
             assert all((kind, k, str(v)) in seen for v in values), (kind, k)
     assert any(t == "LSTM" and a.get("proj_size") for t, a, _ in RECURRENT)
-    assert {a["nonlinearity"] for t, a, _ in RECURRENT if t == "RNN"} == {"tanh", "relu"}
+    assert {a.get("nonlinearity", "tanh") for t, a, _ in RECURRENT if t == "RNN"} == {"tanh", "relu"}
     assert {len(s[0]) for t, _, s in RECURRENT if "Cell" not in t} == {2, 3}
 
 

@@ -245,9 +245,27 @@ class Exporter:
         last = outs[-1]
         extras = {}
         for ex, shape in rows[-1].extra_outputs.items():
-            extras[ex] = Val(f"{pyname(name)}_{ex}", shape, [str(n) for n in shape])
+            extras[ex] = Val(f"{pyname(name)}_{ex}", shape,
+                             self.extra_dims(t, raw, rows[-1], ex, last, init_names, numeric))
         last.extras = extras
         return last
+
+    def extra_dims(self, t, raw, row, extra, out, names, numeric) -> list[str]:
+        """The sizes of an extra output (a recurrent layer's final states, pooling's indices...) as
+        expressions: the output's own where the shapes agree, a recurrent state's batch and hidden size."""
+        shape = row.extra_outputs[extra]
+        if list(shape) == list(row.output_shape):
+            return list(out.dims)
+        dims = [str(n) for n in shape]
+        if t in ("RNN", "LSTM", "GRU") and len(shape) >= 2:
+            arg = "proj_size" if extra == "h_n" and row.args.get("proj_size") else "hidden_size"
+            try:
+                dims[-1] = expr(raw[arg], names, integer=True) if arg in raw else str(row.args[arg])
+            except (Unknown, SyntaxError):
+                pass
+            if len(shape) == 3:  # (layers x directions, B, H): B from the output
+                dims[1] = out.dims[0] if row.args.get("batch_first") else out.dims[1]
+        return [d if self.value(d, numeric) == n else str(n) for d, n in zip(dims, shape)]
 
     def _repeat_code(self, e, fwd) -> str:
         try:
@@ -449,6 +467,18 @@ class Exporter:
             factors = [paren(d) for d in x.dims[s:end + 1] if d != "1"] or ["1"]
             merged = " * ".join(factors)
             dims = list(x.dims[:s]) + [merged] + list(x.dims[end + 1:])
+        elif t == "Select" and x is not None:
+            dims = [v for i, v in enumerate(x.dims) if i != row.args["dim"] % len(x.shape)]
+        elif t == "Unflatten" and x is not None and isinstance(raw.get("unflattened_size"), list):
+            d = row.args["dim"] % len(x.shape)
+            sizes = list(dims[d:d + len(raw["unflattened_size"])])
+            for i, item in enumerate(raw["unflattened_size"]):
+                if item != -1:
+                    try:
+                        sizes[i] = expr(item, names, integer=True)
+                    except (Unknown, SyntaxError):
+                        pass
+            dims[d:d + len(sizes)] = sizes
         elif t == "Concat":
             d = row.args["dim"] % rank
             dims[d] = " + ".join(paren(v.dims[d]) for v in ins)

@@ -255,6 +255,7 @@ def _embedding_bag(c):
 
 def _sdpa_core(c, b, h, lq, s, e, ev, v_where, v_bytes, dropout, req=(True, True, True)):
     """The attention kernel's own tensors: (math) scaled q and k, the probabilities, v; (flash) the log-sum-exp.
+    ``dropout`` is the probability (0 or False: none).
     ``req`` says which of q, k, v require grad: the scaled q is kept for k's gradient, the scaled k for q's,
     v and (with dropout) the noise when the probabilities require grad, the dropped probabilities for v's."""
     if c.flash:
@@ -268,8 +269,8 @@ def _sdpa_core(c, b, h, lq, s, e, ev, v_where, v_bytes, dropout, req=(True, True
         out.append((None, b * h * s * e * c.sdpa))
     if dropout:  # the mask (a bool mask on CUDA; the kernel's dtype on the CPU) and the dropped probabilities
         mask = c.mask if c.mask == 1 else c.sdpa
-        if probs:
-            out.append((None, b * h * lq * s * mask))
+        if probs:  # with p = 1 the probabilities times a 0-dim zero, on every device
+            out.append((None, c.sdpa if dropout == 1 else b * h * lq * s * mask))
         if rv:
             out.append((None, b * h * lq * s * c.sdpa))
     if probs:
@@ -285,7 +286,7 @@ def _sdpa(c):
     lead = prod(q[:-3]) if len(q) > 3 else 1
     h, lq, e = (q[-3], q[-2], q[-1]) if len(q) >= 3 else (1, q[-2], q[-1])
     s = k[-2]
-    out = _sdpa_core(c, lead, h, lq, s, e, v[-1], "in2", c.in_bytes(2), c.args.get("dropout_p", 0) > 0, c.req[:3])
+    out = _sdpa_core(c, lead, h, lq, s, e, v[-1], "in2", c.in_bytes(2), c.args.get("dropout_p", 0), c.req[:3])
     if c.flash:
         out = [("in0", c.in_bytes(0)), ("in1", c.in_bytes(1)), ("in2", c.in_bytes(2))] + out + [("out", c.out_bytes)]
     return out
@@ -350,7 +351,7 @@ def _mha(c):
         k_st, v_st = ("k2", b * s2 * e * x), ("v2", b * s2 * e * x)
     if c.w:
         out += reads
-    dropout = a["dropout"] > 0
+    dropout = a["dropout"]  # the probability: 0, 1 (a 0-dim zero kept instead of a mask) or between
     req = [c.w or c.req[which[i]] for i in range(3)]  # q, k, v require grad
     if a["need_weights"]:  # the explicit path: q scaled, bmm, softmax, (dropout), bmm
         scores = b * heads * lq * s2 * x
@@ -362,7 +363,8 @@ def _mha(c):
             out.append((None, b * lq * e * x))
         out += [(None, size) for size in kept.values()]
         if dropout:
-            out += [(None, b * heads * lq * s2 * c.mask)] if req[0] or req[1] else []
+            mask = x if dropout == 1 else b * heads * lq * s2 * c.mask
+            out += [(None, mask)] if req[0] or req[1] else []
             out += [(None, scores)] if req[2] else []
     elif c.flash:
         out += [(None, size) for _, size in dict([q_st, k_st, v_st]).items()]
@@ -729,8 +731,8 @@ def _recurrent(c):
             if lstm:
                 kept += (t - 1) * b * h  # the previous c
             out += [(None, kept * e)] * dirs
-        if layer < layers - 1 and p:
-            out.append((None, t * b * dirs * r * c.mask))  # dropout's noise (input * noise on the CPU)
+        if layer < layers - 1 and p:  # dropout's noise (input * noise on the CPU); p = 1: a 0-dim zero
+            out.append((None, c.act if p == 1 else t * b * dirs * r * c.mask))
     return out
 
 
@@ -820,8 +822,8 @@ def _recurrent_autocast(c):
                     kept += t * proj * h * 2  # W_hr^T's copy, cast at every step (a view is not cached)
                 out.append((None, kept))
             le = max(he, 2) if kind == "GRU" else 2
-        if layer < layers - 1 and p:
-            out.append((None, t * b * dirs * r * (1 if c.mask == 1 else le)))  # dropout's noise
+        if layer < layers - 1 and p:  # dropout's noise; p = 1: a 0-dim zero
+            out.append((None, le if p == 1 else t * b * dirs * r * (1 if c.mask == 1 else le)))
     return out
 
 
