@@ -213,6 +213,19 @@ def test_stochastic_depth_saves_one_value_per_sample():
     assert dropout["L"] == 8 * 3 * 6 * 6 * 4  # 6,912 bytes: the noise of every element
 
 
+@pytest.mark.parametrize("p,expected", [(0.0, 128 + 256), (0.5, 128 + 3 * 256)])
+def test_dropout_with_p_0_is_its_input(p, expected):
+    """Linear(16), ReLU, Dropout(p), Linear(4) on x (4, 8), float32 on the CPU: the first Linear keeps x
+    (128 bytes), ReLU its output (4 x 16 x 4 = 256), the second Linear its input. With p = 0 the dropout
+    hands back ReLU's output itself, one storage kept by both; with p = 0.5 the noise (256) and the
+    dropped output (256) are new."""
+    spec = {"layercalc": 1, "name": "mlp", "inputs": {"x": {"shape": [4, 8]}},
+            "layers": [{"Linear": {"out_features": 16}}, {"ReLU": None}, {"Dropout": {"p": p}},
+                       {"Linear": {"out_features": 4}}]}
+    assert torch_saved(spec, None, None, torch.float32, "math")[1] == expected
+    assert layercalc.memory(spec, device="cpu").totals["saved_activation_bytes"] == expected
+
+
 @pytest.mark.parametrize("trainable", [True, False])
 def test_relative_position_bias_saves_only_its_index_buffer(trainable):
     """RelativePositionBias: the gather keeps its index, which is the registered buffer (not counted as an

@@ -350,8 +350,8 @@ def analyze_memory(graph, report, opts: Options) -> dict:
         elem[key] = out_elem
         if int_out:
             int_values.add(key)
-        if row.type in VIEWS and ins:
-            storage_of[key] = storage_of[ins[0]]
+        if ins and (row.type in VIEWS or (row.type in IDENTITY_AT_INFERENCE and not row.args.get("p"))):
+            storage_of[key] = storage_of[ins[0]]  # a view, or a dropout with p = 0: the input itself
         else:
             storage_of[key] = key
             storage_bytes[key] = out_size
@@ -453,9 +453,10 @@ def analyze_memory(graph, report, opts: Options) -> dict:
     # dropouts return their input itself in eval mode, so their output lives as their input's storage
     alias: dict = {}
     for i, (node, row) in enumerate(zip(nodes, rows)):
-        if row.type in IDENTITY_AT_INFERENCE and per_row[i][0]:
-            src = storage_of[per_row[i][0][0]]
-            alias[storage_of[(node.name, None)]] = alias.get(src, src)
+        ins = per_row[i][0]
+        out = storage_of[(node.name, None)]
+        if row.type in IDENTITY_AT_INFERENCE and ins and out != storage_of[ins[0]]:  # p = 0 is a view already
+            alias[out] = alias.get(storage_of[ins[0]], storage_of[ins[0]])
     infer_last = dict(last_use)
     for sk, src in alias.items():
         infer_last[src] = max(infer_last.get(src, producer.get(src, -1)), last_use.get(sk, producer[sk]))
