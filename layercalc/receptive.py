@@ -66,8 +66,8 @@ POINTWISE = {
     "Identity", "ReLU", "ReLU6", "LeakyReLU", "RReLU", "ELU", "SELU", "CELU", "GELU", "SiLU", "Mish", "Sigmoid",
     "LogSigmoid", "Tanh", "Hardtanh", "Hardswish", "Hardsigmoid", "Hardshrink", "Softshrink", "Tanhshrink", "Softplus",
     "Softsign", "Threshold", "PReLU", "Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout",
-    "FeatureAlphaDropout", "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LocalResponseNorm", "Abs", "Neg",
-    "ChannelShuffle",
+    "FeatureAlphaDropout", "StochasticDepth", "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LocalResponseNorm", "Abs",
+    "Neg", "ChannelShuffle",
 }
 MERGES = {"Add", "Mul", "Sub", "Div"}
 CHANNEL_DIM_OK = {"Softmax", "LogSoftmax", "Softmin", "GLU", "Concat", "Slice", "Select"}

@@ -152,6 +152,12 @@ def dropout(rank):
     return gen
 
 
+def stochastic_depth(draw):
+    mode = draw(st.sampled_from(["row", "batch"]))
+    shape = batch_shape(draw, draw(ints(1 if mode == "row" else 0, 3)))
+    return {"p": draw(st.sampled_from([0.0, 0.2, 1.0])), "mode": mode}, [shape], [F]
+
+
 ACTIVATION_ARGS = {
     "LeakyReLU": {"negative_slope": 0.1}, "RReLU": {"lower": 0.1, "upper": 0.3}, "ELU": {"alpha": 0.5},
     "CELU": {"alpha": 1.5}, "Hardtanh": {"min_val": -0.5, "max_val": 0.5}, "Hardshrink": {"lambd": 0.2},
@@ -496,6 +502,7 @@ CONFIGS = {
     "LayerNorm": layer_norm, "RMSNorm": rms_norm, "GroupNorm": group_norm, "LocalResponseNorm": local_response_norm,
     "Dropout": dropout(None), "AlphaDropout": dropout(None), "FeatureAlphaDropout": dropout(2),
     "Dropout1d": dropout(1), "Dropout2d": dropout(2), "Dropout3d": dropout(3),
+    "StochasticDepth": stochastic_depth,
     **{name: activation(name) for name in (
         "ReLU", "ReLU6", "LeakyReLU", "RReLU", "ELU", "SELU", "CELU", "GELU", "SiLU", "Mish", "Sigmoid",
         "LogSigmoid", "Tanh", "Hardtanh", "Hardswish", "Hardsigmoid", "Hardshrink", "Softshrink", "Tanhshrink",

@@ -51,6 +51,22 @@ def test_inference_peak_is_within_10_percent_of_torch_eager(path):
         assert abs(ratio - 1) <= TOLERANCE, (ours, measured)
 
 
+@pytest.mark.parametrize("dropouts", [["Dropout"], ["Dropout", "AlphaDropout"]])
+def test_dropout_is_its_input_at_inference(dropouts, tmp_path):
+    """In eval mode F.dropout hands back its input itself: nothing new lives. x (8, 64) = 2,048 bytes, the
+    first Linear's output (8, 1000) = 32,000, the second's (8, 10) = 320; the peak is at the second
+    Linear: 2,048 + 32,000 + 320 = 34,368 (a dropout counted as a new tensor would give 66,048)."""
+    import yaml
+
+    layers = [{"Linear": {"out_features": 1000}}] + [{t: {"p": 0.5}} for t in dropouts] + [
+        {"Linear": {"out_features": 10}}]
+    path = tmp_path / "mlp.yaml"
+    path.write_text(yaml.safe_dump({"layercalc": 1, "name": "mlp", "dims": {"B": 8},
+                                    "inputs": {"x": {"shape": ["B", 64]}}, "layers": layers}))
+    ours = layercalc.memory(path).breakdown["inference_activations"]
+    assert ours == export_peak(path).peak == 2_048 + 32_000 + 320
+
+
 # --- the tracker itself -----------------------------------------------------------------------------------
 
 

@@ -108,6 +108,9 @@ LAYERS = [(t, {}, X3) for t in ACTIVATIONS] + [
     ("ScaledDotProductAttention", {"dropout_p": 1.0}, [[2, 3, 4], [2, 5, 4], [2, 5, 6]]),
     ("TransformerEncoderLayer", {"nhead": 2, "dim_feedforward": 8, "batch_first": True, "dropout": 1.0}, [[2, 3, 4]]),
     ("Dropout3d", {}, [[2, 3, 2, 2, 2]]), ("AlphaDropout", {}, X4), ("FeatureAlphaDropout", {}, X4),
+    ("StochasticDepth", {"p": 0.5, "mode": "row"}, X4), ("StochasticDepth", {"p": 0.5, "mode": "batch"}, X3),
+    ("StochasticDepth", {"p": 0.0, "mode": "row"}, X3), ("StochasticDepth", {"p": 1.0, "mode": "row"}, X3),
+    ("StochasticDepth", {"p": 1.0, "mode": "batch"}, X4), ("StochasticDepth", {"p": 0.2, "mode": "row"}, [[5, 4]]),
     ("Add", {}, [[2, 3], [2, 3]]), ("Sub", {}, [[2, 3], [2, 3]]), ("Mul", {}, [[2, 3], [2, 3]]),
     ("Mul", {}, [[2, 3], [2, 3], [2, 3]]), ("Div", {}, [[2, 3], [2, 3]]), ("Mul", {"scalar": 0.125}, [[2, 3]]),
     ("Add", {"scalar": 1}, [[2, 3]]), ("Sub", {"scalar": 1, "scalar_first": True}, [[2, 3]]),
@@ -191,6 +194,36 @@ def test_saved_activations_of_one_layer_equal_torch(layer_type, args, shapes, mo
                                       or (layer_type == "ScaledDotProductAttention" and shapes[0] != shapes[-1])):
                 continue
             assert_saved_like_torch(spec, dtype, precision, kernel)
+
+
+def test_stochastic_depth_saves_one_value_per_sample():
+    """torchvision's StochasticDepth after a trainable Linear, input (8, 3, 6, 6): ``input * noise`` keeps the
+    noise only, (8, 1, 1, 1) for "row", (1, 1, 1, 1) for "batch", in the input's dtype; p = 0 returns the
+    input itself and keeps nothing. Dropout's mask, for comparison, is the input's size on the CPU."""
+    shape = [[8, 3, 6, 6]]
+    for args, dtype, precision, expected in (
+            ({"p": 0.1, "mode": "row"}, torch.float32, "fp32", 32),  # 8 samples x 4 bytes
+            ({"p": 0.1, "mode": "row"}, torch.bfloat16, "bf16", 16),  # 8 x 2
+            ({"p": 1.0, "mode": "row"}, torch.float32, "fp32", 32),  # all zeros, kept all the same: 8 x 4
+            ({"p": 0.1, "mode": "batch"}, torch.float32, "fp32", 4),  # one value x 4
+            ({"p": 0.0, "mode": "row"}, torch.float32, "fp32", None)):  # nothing saved
+        saved = assert_saved_like_torch(one_layer_spec("StochasticDepth", args, shape), dtype, precision)
+        assert saved.get("L") == expected, args
+    dropout = assert_saved_like_torch(one_layer_spec("Dropout", {"p": 0.1}, shape), torch.float32, "fp32")
+    assert dropout["L"] == 8 * 3 * 6 * 6 * 4  # 6,912 bytes: the noise of every element
+
+
+@pytest.mark.parametrize("p,expected", [(0.0, 128 + 256), (0.5, 128 + 3 * 256)])
+def test_dropout_with_p_0_is_its_input(p, expected):
+    """Linear(16), ReLU, Dropout(p), Linear(4) on x (4, 8), float32 on the CPU: the first Linear keeps x
+    (128 bytes), ReLU its output (4 x 16 x 4 = 256), the second Linear its input. With p = 0 the dropout
+    hands back ReLU's output itself, one storage kept by both; with p = 0.5 the noise (256) and the
+    dropped output (256) are new."""
+    spec = {"layercalc": 1, "name": "mlp", "inputs": {"x": {"shape": [4, 8]}},
+            "layers": [{"Linear": {"out_features": 16}}, {"ReLU": None}, {"Dropout": {"p": p}},
+                       {"Linear": {"out_features": 4}}]}
+    assert torch_saved(spec, None, None, torch.float32, "math")[1] == expected
+    assert layercalc.memory(spec, device="cpu").totals["saved_activation_bytes"] == expected
 
 
 @pytest.mark.parametrize("trainable", [True, False])
@@ -496,6 +529,7 @@ AMP_LAYERS = [
                                   "dropout": 0.5}, [[1, 4, 3, 6]]),
     ("ShiftedWindowAttention", {"window_size": 2, "shift_size": 1, "num_heads": 2, "attention_dropout": 1.0,
                                 "dropout": 1.0}, [[1, 4, 3, 4]]), ("Dropout", {"p": 1.0}, X3),
+    ("StochasticDepth", {"p": 0.5, "mode": "row"}, X4), ("StochasticDepth", {"p": 1.0, "mode": "batch"}, X3),
 ]
 
 
@@ -599,10 +633,11 @@ def _torchvision_saved(model, x, autocast=False):
 @pytest.mark.parametrize("name", ["swin_t", "swin_v2_t"])
 def test_torchvision_swin_saved_activations_and_training_macs_equal_torch(name):
     """The whole of torchvision's Swin, imported at batch 2 and 64 x 64 (windows padded in the last
-    stages), stochastic depth off (layercalc imports it as Dropout, whose train-mode mask differs from
-    StochasticDepth's one value per sample): layercalc's saved total equals what torch saves in float32,
-    bfloat16 and under autocast (there with the 16-bit copies of every Linear's weight), and its training
-    MACs equal FlopCounterMode's over forward and backward."""
+    stages), in train mode with its stochastic depth (p from 0 to 0.2 by block):
+    layercalc's saved total equals what torch saves in float32, bfloat16 and under autocast (there with
+    the 16-bit copies of every Linear's weight), and its training MACs equal FlopCounterMode's over
+    forward and backward. The noise is random, its size is not: two values per StochasticDepth with
+    0 < p, one per sample."""
     from layercalc.bridge.api import read_model
     from tests.torch_spec import torchvision_swin
 
@@ -611,10 +646,11 @@ def test_torchvision_swin_saved_activations_and_training_macs_equal_torch(name):
 
     torch.manual_seed(0)
     model = torchvision.models.get_model(name)
-    for m in model.modules():
-        if type(m).__name__ == "StochasticDepth":
-            m.p = 0.0
+    depths = [(m.p, m.mode) for m in model.modules() if type(m).__name__ == "StochasticDepth"]
+    # one per block (called after the attention and after the MLP), 2 + 2 + 6 + 2 = 12 blocks, p = 0.2 * k / 11
+    assert depths == [(0.2 * k / 11, "row") for k in range(12)]
     text = read_model(model, [(2, 3, 64, 64)], name=name)
+    assert text.count("StochasticDepth") >= 2 and "Dropout: {p: p}" not in text
     x = torch.randn(2, 3, 64, 64)
     for precision in ("fp32", "bf16", "amp-bf16"):
         dtype = torch.bfloat16 if precision == "bf16" else torch.float32

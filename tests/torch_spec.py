@@ -237,6 +237,11 @@ def make_module(row) -> nn.Module:
         return getattr(torchvision_swin(), t)(
             a["dim"], _pair(a["window_size"]), _pair(a["shift_size"]), a["num_heads"], qkv_bias=a["qkv_bias"],
             proj_bias=a["proj_bias"], attention_dropout=a["attention_dropout"], dropout=a["dropout"])
+    if t == "StochasticDepth":
+        torchvision_swin()  # torchvision importable (its compiled operators stubbed)
+        from torchvision.ops import StochasticDepth
+
+        return StochasticDepth(a["p"], a["mode"])
     if t in ("Add", "Sub", "Mul", "Div") and a.get("scalar") is not None:
         op = {"Add": operator.add, "Sub": operator.sub, "Mul": operator.mul, "Div": operator.truediv}[t]
         first = a.get("scalar_first")

@@ -46,7 +46,7 @@ FUNCTIONAL = {"Add", "Sub", "Mul", "Div", "Abs", "Neg", "Concat", "Select", "Sli
 
 # layer types without a torch.nn class: the exported module defines them (HELPERS below)
 HELPER_TYPES = {"GroupedQueryAttention", "RotaryEmbedding", "RelativePositionBias", "ShiftedWindowAttention",
-                "ShiftedWindowAttentionV2", "RotaryTables"}
+                "ShiftedWindowAttentionV2", "RotaryTables", "StochasticDepth"}
 
 # inferred argument -> which input (index) and which of its dimensions it is
 _LAST = ("in_features", "input_size", "embed_dim", "d_model", "in1_features")
@@ -707,7 +707,8 @@ class Exporter:
             "RelativePositionBias", "ShiftedWindowAttention", "ShiftedWindowAttentionV2"},
             "ShiftedWindowAttention": {"ShiftedWindowAttentionV2"}}
         for h in ("causal_mask", "RotaryEmbedding", "GroupedQueryAttention", "relative_position_index",
-                  "RelativePositionBias", "ShiftedWindowAttention", "ShiftedWindowAttentionV2", "RotaryTables"):
+                  "RelativePositionBias", "ShiftedWindowAttention", "ShiftedWindowAttentionV2", "RotaryTables",
+                  "StochasticDepth"):
             if h in self.helpers or self.helpers & needs.get(h, set()):
                 lines.append("")
                 lines.append(HELPERS[h].strip("\n"))
@@ -840,6 +841,25 @@ class RotaryTables(nn.Module):
         angles = position_ids[:, :, None].float() * self.inv_freq
         angles = torch.cat([angles, angles], dim=-1)
         return angles.cos() * self.scaling, angles.sin() * self.scaling
+''',
+    "StochasticDepth": '''
+class StochasticDepth(nn.Module):
+    """Drops a whole residual branch per sample ("row") or for the batch ("batch") with probability p in
+    training, as torchvision.ops.StochasticDepth; the identity in eval mode."""
+
+    def __init__(self, p, mode):
+        super().__init__()
+        self.p = p
+        self.mode = mode
+
+    def forward(self, x):
+        if not self.training or self.p == 0.0:
+            return x
+        size = [x.shape[0]] + [1] * (x.dim() - 1) if self.mode == "row" else [1] * x.dim()
+        noise = torch.empty(size, dtype=x.dtype, device=x.device).bernoulli_(1.0 - self.p)
+        if self.p < 1.0:
+            noise.div_(1.0 - self.p)
+        return x * noise
 ''',
     "GroupedQueryAttention": '''
 class GroupedQueryAttention(nn.Module):

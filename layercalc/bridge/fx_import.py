@@ -199,8 +199,6 @@ def module_type(m: nn.Module) -> str | None:
     row = foreign_row(cls)
     if row is not None:
         return row[1]
-    if cls.__name__ == "StochasticDepth":  # torchvision.ops: identity in eval mode, kept as the layer it is
-        return "Dropout"
     if cls.__name__ in EXPORTED and all(_has(m, a) for a in EXPORTED[cls.__name__]):
         return cls.__name__
     return None
@@ -218,6 +216,8 @@ _WINDOWED = ("qkv", "proj", "window_size", "shift_size", "num_heads", "attention
 # the classes `layercalc export` writes for the types torch.nn lacks, recognized by name and attributes
 EXPORTED = {"GroupedQueryAttention": ("q_proj", "k_proj", "num_kv_heads", "head_dim", "is_causal", "rotary"),
             "RotaryEmbedding": ("rotary_dim", "base"),
+            # torchvision.ops.StochasticDepth (and the class export writes): the same name and arguments
+            "StochasticDepth": ("p", "mode"),
             "RelativePositionBias": ("relative_position_bias_table", "relative_position_index", "window_size",
                                      "num_heads"),
             # torchvision's Swin attention (torchvision.models.swin_transformer), and the classes export writes
@@ -247,8 +247,7 @@ def is_norm_act(m: nn.Module) -> bool:
 
 
 def is_leaf(m: nn.Module) -> bool:
-    return (module_type(m) is not None or type(m).__name__ == "StochasticDepth" or isinstance(m, nn.TransformerEncoder)
-            or is_norm_act(m))
+    return module_type(m) is not None or isinstance(m, nn.TransformerEncoder) or is_norm_act(m)
 
 
 # --- the tables of functions and methods ----------------------------------------------------------------------
@@ -330,10 +329,7 @@ class Reader(fx.Interpreter):
 
     def _module_layer(self, target, m, t, ins, args, kwargs, result) -> Layer:
         """The layer of one call of module ``m`` (spec type ``t``) at path ``target``, reading ``ins``."""
-        if type(m).__name__ == "StochasticDepth":
-            layer_args = {"p": m.p}
-        else:
-            layer_args = module_args(t, m)
+        layer_args = module_args(t, m)
         call_args = {}
         if t == "MultiheadAttention":
             kw = dict(zip(("query", "key", "value", "key_padding_mask", "need_weights", "attn_mask",

@@ -23,6 +23,9 @@ from .tables import INT_BUFFERS, OPTIMIZERS, PRECISIONS, optimizer_bytes, step_t
 DEVICES = ("cuda", "cpu")
 #: Types whose output keeps the dtype of an integer input (the others make floating-point values).
 PASS_DTYPE = VIEWS | {"Concat", "Add", "Sub", "Mul", "Neg", "Abs"}
+#: Layers that hand back their input itself in eval mode (``F.dropout`` with ``training=False``).
+IDENTITY_AT_INFERENCE = frozenset({"Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout",
+                                   "FeatureAlphaDropout", "StochasticDepth"})
 ATTENTION = ("math", "flash")
 
 #: The byte counts of a row and of the totals, in the order of the JSON report.
@@ -182,6 +185,8 @@ def _inner_peak(row, act: int, flash: bool) -> int:
     t, a = row.type, row.args
     s = row.input_shapes[0] if row.input_shapes else []
     out = prod(row.output_shape) * act
+    if t in IDENTITY_AT_INFERENCE:
+        return 0  # the input itself
     if t in ("RNN", "LSTM", "GRU"):
         # ATen's composite implementation (meta, and the CPU without a fused kernel): each layer and direction
         # keeps its per-step outputs until it stacks them, both directions are concatenated, and the next
@@ -345,8 +350,8 @@ def analyze_memory(graph, report, opts: Options) -> dict:
         elem[key] = out_elem
         if int_out:
             int_values.add(key)
-        if row.type in VIEWS and ins:
-            storage_of[key] = storage_of[ins[0]]
+        if ins and (row.type in VIEWS or (row.type in IDENTITY_AT_INFERENCE and not row.args.get("p"))):
+            storage_of[key] = storage_of[ins[0]]  # a view, or a dropout with p = 0: the input itself
         else:
             storage_of[key] = key
             storage_bytes[key] = out_size
@@ -444,17 +449,29 @@ def analyze_memory(graph, report, opts: Options) -> dict:
             seen.add(sk)
             saved[i] += storage_bytes[sk]
 
-    # live activations at inference: a storage lives from its producer to its last consumer
+    # live activations at inference: a storage lives from its producer to its last consumer; the
+    # dropouts return their input itself in eval mode, so their output lives as their input's storage
+    alias: dict = {}
+    for i, (node, row) in enumerate(zip(nodes, rows)):
+        ins = per_row[i][0]
+        out = storage_of[(node.name, None)]
+        if row.type in IDENTITY_AT_INFERENCE and ins and out != storage_of[ins[0]]:  # p = 0 is a view already
+            alias[out] = alias.get(storage_of[ins[0]], storage_of[ins[0]])
+    infer_last = dict(last_use)
+    for sk, src in alias.items():
+        infer_last[src] = max(infer_last.get(src, producer.get(src, -1)), last_use.get(sk, producer[sk]))
     starts: dict = {}
     ends: dict = {}
     for sk, size in storage_bytes.items():
+        if sk in alias:
+            continue
         p = producer.get(sk, -1)
-        e = last_use.get(sk, p)
+        e = infer_last.get(sk, p)
         starts.setdefault(max(p, 0), []).append(size)
         ends.setdefault(e, []).append(size)
     made = [0] * n  # the storages each row makes (its output, unless a view, and its extra outputs)
     for sk, size in storage_bytes.items():
-        if producer.get(sk, -1) >= 0:
+        if producer.get(sk, -1) >= 0 and sk not in alias:
             made[producer[sk]] += size
     live = 0
     infer = [0] * n

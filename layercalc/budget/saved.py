@@ -215,6 +215,16 @@ def _alpha_dropout(c):
     return [(None, c.numel(0) * c.act)]
 
 
+def _stochastic_depth(c):
+    """torchvision's ``input * noise``: p = 0 hands back the input (nothing kept); otherwise the noise, one
+    value per sample (mode "row", (N, 1, ..., 1)) or one for the batch ("batch"), in the input's dtype on
+    every device (a Bernoulli tensor, not ``native_dropout``'s mask), p = 1 included (all zeros)."""
+    if c.args["p"] == 0:
+        return []
+    values = c.shape(0)[0] if c.args["mode"] == "row" else 1
+    return [(None, values * c.act)]
+
+
 # --- embedding ----------------------------------------------------------------------------------------
 
 
@@ -936,6 +946,7 @@ SAVED.update({
     "LSTMCell": _cell, "GRUCell": _cell, "RNNCell": _cell,
     "Dropout": _dropout, "AlphaDropout": _alpha_dropout, "Dropout1d": _feature_dropout,
     "Dropout2d": _feature_dropout, "Dropout3d": _feature_dropout, "FeatureAlphaDropout": _feature_dropout,
+    "StochasticDepth": _stochastic_depth,
 })
 for _n in (1, 2, 3):
     SAVED[f"Conv{_n}d"] = SAVED[f"ConvTranspose{_n}d"] = _conv

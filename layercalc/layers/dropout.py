@@ -1,5 +1,6 @@
 """Layer rules of the dropout family: ``Dropout``, ``Dropout1d/2d/3d``,
-``AlphaDropout``, ``FeatureAlphaDropout``.
+``AlphaDropout``, ``FeatureAlphaDropout``, and torchvision's ``StochasticDepth``
+(a layercalc extension).
 
 At inference (eval mode) every dropout is the identity: output shape = input
 shape, no params, buffers, MACs or FLOPs. The rules still check what PyTorch
@@ -11,7 +12,7 @@ and ``dropout3d`` only warn about other ranks, so they are accepted).
 from __future__ import annotations
 
 from ..errors import LayerError
-from .base import Arg, Out, Rule, need_rank
+from .base import REQUIRED, Arg, Out, Rule, need_min_rank, need_rank
 from .registry import register
 
 
@@ -105,3 +106,28 @@ class FeatureAlphaDropout(_Dropout):
     Output shape: the same.
     No params, buffers, MACs or FLOPs (eval mode).
     """
+
+
+@register
+class StochasticDepth(_Dropout):
+    """Drops whole residual branches during training, as torchvision's ``torchvision.ops.StochasticDepth``;
+    the identity at inference. A layercalc extension.
+
+    In train mode with 0 < p: y = x * noise, where noise is one Bernoulli(1 - p) value per
+    sample, shape (N, 1, ..., 1), for mode "row", or one value for the whole batch, shape
+    (1, ..., 1), for mode "batch", divided by 1 - p when p < 1. With p = 0, and at
+    inference, y is x itself.
+    Args: p (required, in [0, 1]: the probability of dropping a sample's branch),
+    mode (required, "row" or "batch"), as torchvision requires both.
+    Input shape: (N, *) for "row" (the first dimension is the batch); any for
+    "batch". Output shape: the same.
+    No params, buffers, MACs or FLOPs (eval mode).
+    """
+
+    args = (Arg("p", "float", REQUIRED, doc="probability of dropping a sample (row) or the batch, in [0, 1]"),
+            Arg("mode", "str", REQUIRED, choices=("row", "batch"), doc="'row': one draw per sample; 'batch': one for the whole batch"))
+
+    def forward(self, a, xs):
+        if a.mode == "row":
+            need_min_rank(xs[0], 1, "StochasticDepth", "(N, *): mode 'row' draws one value per sample of dimension 0")
+        return super().forward(a, xs)

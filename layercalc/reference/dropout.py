@@ -1,7 +1,9 @@
 """Reference kernels of the dropout family: at inference every dropout is the identity.
 
 In eval mode ``torch.nn.Dropout`` (and its channel-wise and alpha variants)
-returns its input unchanged: no arithmetic, nothing to count.
+returns its input unchanged: no arithmetic, nothing to count. So does
+torchvision's ``StochasticDepth`` (``stochastic_depth(x, p, mode, training=False)``
+returns ``x``).
 """
 
 from __future__ import annotations
@@ -13,4 +15,4 @@ def dropout(ctx, x):
 
 
 KERNELS = {"Dropout": dropout, "Dropout1d": dropout, "Dropout2d": dropout, "Dropout3d": dropout,
-           "AlphaDropout": dropout, "FeatureAlphaDropout": dropout}
+           "AlphaDropout": dropout, "FeatureAlphaDropout": dropout, "StochasticDepth": dropout}

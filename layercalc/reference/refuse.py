@@ -234,6 +234,10 @@ def structure(t: str, a: dict, shapes: list) -> str | None:
 def simple(t: str, a: dict, shapes: list) -> str | None:
     if t in ("Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "FeatureAlphaDropout"):
         return _probability(a, "p")
+    if t == "StochasticDepth":  # torchvision's stochastic_depth; in train mode "row" reads input.shape[0]
+        if a["mode"] == "row" and not shapes[0]:
+            return "mode 'row' draws one value per sample of dimension 0, and a 0-d input has none"
+        return _probability(a, "p")
     if t == "Linear":
         return _given_matches(a, "in_features", shapes[0][-1] if shapes[0] else 1, "last dimension")
     if t == "Bilinear":

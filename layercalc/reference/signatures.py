@@ -129,6 +129,8 @@ SIGNATURES: dict[str, tuple] = {
     # dropout
     **{name: (_P, _INPLACE) for name in ("Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout",
                                          "FeatureAlphaDropout")},
+    # torchvision.ops.StochasticDepth(p, mode): both required
+    "StochasticDepth": (("p", REQUIRED, "float"), ("mode", REQUIRED, ("str", ("batch", "row")))),
     # activation
     **{name: (_INPLACE,) for name in ("ReLU", "ReLU6", "SELU", "SiLU", "Mish", "Hardsigmoid", "Hardswish")},
     **{name: () for name in ("Sigmoid", "Tanh", "LogSigmoid", "Softsign", "Tanhshrink")},
