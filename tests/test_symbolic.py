@@ -582,3 +582,11 @@ def test_arithmetic_unseen_by_the_trace_is_caught_at_1(tmp_path, monkeypatch):
     monkeypatch.setattr(type(flatten), "forward", original)
     sym = json.loads(runner.invoke(app, ["summary", str(spec), "--symbolic", "B", "-f", "json"]).stdout)
     assert sym["symbolic"]["valid"] == "" and sym["symbolic"]["notes"] == []
+
+
+def test_summary_latex_indents_block_rows():
+    """resnet18 at depth 2: layer1 (BasicBlock x2, 2 x 7 layers) at the top, its instances one \\quad in."""
+    out = runner.invoke(app, ["summary", str(SPECS / "resnet18.yaml"), "--symbolic", "B", "--depth", "2",
+                              "-f", "latex"]).output
+    assert "\nlayer1 & BasicBlock x2 & $14$ & " in out and "\n\\quad layer1.1 & BasicBlock & $7$ & " in out
+    assert "textbackslash" not in out

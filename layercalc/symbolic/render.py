@@ -207,6 +207,18 @@ def latex_escape(text: str) -> str:
     return "".join(_LATEX_ESC.get(ch, ch) for ch in text)
 
 
+#: the indentation of a folded table's rows in LaTeX, one per level below the top
+LATEX_INDENT = r"\quad "
+
+
+def latex_cell(cell: str) -> str:
+    """A text cell escaped for LaTeX, its leading indentation (``LATEX_INDENT`` per level) kept as LaTeX."""
+    level = 0
+    while cell.startswith(LATEX_INDENT, level * len(LATEX_INDENT)):
+        level += 1
+    return LATEX_INDENT * level + latex_escape(cell[level * len(LATEX_INDENT):])
+
+
 def to_latex(srep, view: str, depth=None) -> str:
     """A ``tabular`` (booktabs rules) with every figure in math mode, and the domain below it."""
 
@@ -216,12 +228,12 @@ def to_latex(srep, view: str, depth=None) -> str:
     def num(n):
         return f"${n:,}$".replace(",", "{,}")
 
-    cols, rows, footer, shown = _cells(srep, view, lx, num, depth, r"\quad ")
+    cols, rows, footer, shown = _cells(srep, view, lx, num, depth, LATEX_INDENT)
     spec = "".join("r" if c.numeric else "l" for c in cols)
 
     def line(cells, numeric):
         return " & ".join(c if (n and c.startswith("$")) else
-                          ("$" + c.replace(",", "{,}") + "$" if c.startswith("[") else latex_escape(c))
+                          ("$" + c.replace(",", "{,}") + "$" if c.startswith("[") else latex_cell(c))
                           for c, n in zip(cells, numeric)) + r" \\"
 
     numeric = [c.numeric for c in cols]
