@@ -233,3 +233,82 @@ def test_window_attention_inference_peak_equals_torchvision(layer_type, args, wi
     """Exactly, op by op on the meta device: padding, shifts, one head, one window, 1 x 1 windows."""
     ours, measured = _window_peak(layer_type, args, window, shift, shape)
     assert ours == measured
+
+
+# --- layouts: the copies a non-contiguous input makes (layercalc/budget/layout.py) --------------------------
+
+_LIN12, _LIN5 = {"Linear": {"out_features": 12}}, {"Linear": {"out_features": 5}}
+_T12 = {"Transpose": {"dim0": 1, "dim1": 2}}
+
+#: (id, layers after x (4, 6, 8) -> Linear(12) (or after their own first Linear), input shape, torch eager's
+#: peak, what the tracker sees beyond it). x is 768 bytes, the first Linear's output (4, 6, 12) 1,152. When F.linear
+#: takes matmul's route (a non-contiguous input of 3 dimensions) it adds the bias in place (``add_``), but out
+#: of place under a dispatch mode (torch's composite compliance): the tracker sees one more output then,
+#: unless the copy freed before it was larger.
+LAYOUT_PEAKS = [
+    # the fold's contiguous copy (1,152) beside mm's output (4 x 12 x 5 x 4 = 960)
+    ("transpose-linear", [_T12, _LIN5], (4, 6, 8), 768 + 1_152 + 1_152 + 960, 0),
+    # ReLU's output (1,152) keeps the transposed layout, and the Linear copies it: at the Linear
+    # 768 + 1,152 (ReLU's) + 1,152 (copy) + 960; the first output is dead by then
+    ("transpose-relu-linear", [_T12, {"ReLU": None}, _LIN5], (4, 6, 8), 768 + 1_152 + 1_152 + 960, 0),
+    # native_layer_norm returns the output (1,152) and the mean and rstd of the 4 x 12 rows (2 x 192)
+    ("transpose-layernorm", [_T12, {"LayerNorm": {"normalized_shape": 6}}], (4, 6, 8), 768 + 1_152 + 1_152 + 384, 0),
+    # addmm reads the (4, 12) strided view itself: the output (4 x 5 x 4 = 80) only
+    ("select-linear", [{"Select": {"dim": 1, "index": 0}}, _LIN5], (4, 6, 8), 768 + 1_152 + 80, 0),
+    ("select-dim0-linear", [{"Select": {"dim": 0, "index": 1}}, _LIN5], (4, 6, 8), 768 + 1_152 + 120, 0),
+    # (4, 6, 6) folds to a strided view: mm's output (480), and the tracker's out-of-place bias add (480)
+    ("slice-dim2-linear", [{"Slice": {"dim": 2, "start": 0, "end": 6}}, _LIN5], (4, 6, 8), 768 + 1_152 + 480, 480),
+    # (4, 4, 12) cannot fold without a copy (768), beside the output (320)
+    ("slice-dim1-linear", [{"Slice": {"dim": 1, "start": 1, "end": 5}}, _LIN5], (4, 6, 8), 768 + 1_152 + 768 + 320, 0),
+    # slicing the batch keeps a contiguous (2, 6, 12): addmm on a view, output 240
+    ("slice-dim0-linear", [{"Slice": {"dim": 0, "start": 1, "end": 3}}, _LIN5], (4, 6, 8), 768 + 1_152 + 240, 0),
+    # (6, 4, 12) transposed: a copy (1,152) beside the output (480)
+    ("transpose01-linear", [{"Transpose": {"dim0": 0, "dim1": 1}}, _LIN5], (4, 6, 8), 768 + 1_152 + 1_152 + 480, 0),
+    # Flatten of a transposed input is a contiguous copy (1,152), a new storage, made beside its input
+    ("transpose-flatten-linear", [_T12, {"Flatten": {"start_dim": 1}}, _LIN5], (4, 6, 8), 768 + 1_152 + 1_152, 0),
+    ("permute-reshape-linear", [{"Permute": {"dims": [0, 2, 1]}}, {"Reshape": {"shape": [4, -1]}}, _LIN5], (4, 6, 8),
+     768 + 1_152 + 1_152, 0),
+    # GELU keeps the transposed layout, Flatten copies it: at Flatten 768 + GELU's 1,152 + the copy 1,152
+    ("transpose-gelu-flatten-linear", [_T12, {"GELU": None}, {"Flatten": {"start_dim": 1}}, _LIN5], (4, 6, 8),
+     768 + 1_152 + 1_152, 0),
+    # Unflatten of a contiguous input is a view: at the Linear 768 + 1,152 + its output 4 x 6 x 3 x 5 x 4
+    ("unflatten-linear", [{"Unflatten": {"dim": 2, "unflattened_size": [3, 4]}}, _LIN5], (4, 6, 8),
+     768 + 1_152 + 1_440, 0),
+    # Linear(1)'s (4, 6, 1) (96) expanded: stride 0, not dense; Sigmoid writes a contiguous (4, 6, 12):
+    # 768 + 96 + 1,152
+    ("expand-sigmoid", [{"Linear": {"out_features": 1}}, {"Expand": {"shape": [4, 6, 12]}}, {"Sigmoid": None}], (4, 6, 8), 768 + 96 + 1_152, 0),
+    # ReLU's contiguous (4, 6, 12) and the Linear's output, the expanded (4, 6, 1) dead: 768 + 1,152 + 480
+    ("expand-relu-linear", [{"Linear": {"out_features": 1}}, {"Expand": {"shape": [4, 6, 12]}}, {"ReLU": None}, _LIN5], (4, 6, 8),
+     768 + 1_152 + 480, 0),
+    # batch 1: (1, 12, 6) folds to a (12, 6) view: no copy; mm's output 240 (and the tracker's add, 240)
+    ("transpose-batch1-linear", [_T12, _LIN5], (1, 6, 8), 192 + 288 + 240, 240),
+    # 2-D: addmm reads (12, 6) transposed as it is
+    ("transpose-2d-linear", [{"Transpose": {"dim0": 0, "dim1": 1}}, _LIN5], (6, 8), 192 + 288 + 240, 0),
+    # the convolution reads the transposed input itself (its own copy is made inside the kernel, unseen):
+    # 768 + 1,152 + its output 4 x 5 x 4 x 4
+    ("transpose-conv1d", [_T12, {"Conv1d": {"out_channels": 5, "kernel_size": 3}}], (4, 6, 8), 768 + 1_152 + 320, 0),
+]
+
+
+@pytest.mark.parametrize("layers,shape,eager,mode_extra", [c[1:] for c in LAYOUT_PEAKS],
+                         ids=[c[0] for c in LAYOUT_PEAKS])
+def test_inference_peak_follows_layouts_like_torch(layers, shape, eager, mode_extra, tmp_path):
+    import yaml
+
+    path = tmp_path / "layout.yaml"
+    path.write_text(yaml.safe_dump({"layercalc": 1, "name": "layout", "inputs": {"x": {"shape": list(shape)}},
+                                    "layers": ([] if "Linear" in layers[0] else [_LIN12]) + layers}))
+    assert layercalc.memory(path).breakdown["inference_activations"] == eager
+    assert export_peak(path).peak == eager + mode_extra
+
+
+def test_linear_adds_its_bias_in_place_without_a_dispatch_mode():
+    """The eager figure above: F.linear on a strided 3-D input ends in ``add_``, out of place only under a mode."""
+    from torch.profiler import profile
+
+    linear = torch.nn.Linear(6, 5)
+    x = torch.zeros(4, 6, 12)[..., :6]
+    with torch.no_grad(), profile() as prof:
+        linear(x)
+    names = [e.name for e in prof.events()]
+    assert "aten::add_" in names and "aten::add" not in names

@@ -659,3 +659,94 @@ def test_torchvision_swin_saved_activations_and_training_macs_equal_torch(name):
         assert ours == theirs, precision
     model.float()
     assert layercalc.cost(text).totals["training_macs"] == torch_training_macs(model, [x])
+
+
+# --- layouts: what a non-contiguous input makes torch copy and keep (layercalc/budget/layout.py) ------------
+
+_LIN12, _LIN5 = {"Linear": {"out_features": 12}}, {"Linear": {"out_features": 5}}
+_T12 = {"Transpose": {"dim0": 1, "dim1": 2}}
+
+#: (id, layers after x (4, 6, 8) -> Linear(12), input shape, saved bytes in float32). The first Linear keeps
+#: x (4 x 6 x 8 x 4 = 768); its output (4, 6, 12) is 1,152 bytes.
+LAYOUT_SAVED = [
+    # F.linear on (4, 12, 6) transposed: matmul folds a contiguous copy (1,152), which mm keeps instead
+    # of the first Linear's output: 768 + 1,152
+    ("transpose-linear", [_T12, _LIN5], (4, 6, 8), 768 + 1_152),
+    # ReLU keeps its output, in the transposed layout (1,152), and the Linear its copy: 768 + 2 x 1,152
+    ("transpose-relu-linear", [_T12, {"ReLU": None}, _LIN5], (4, 6, 8), 768 + 2 * 1_152),
+    # GELU keeps its input (the first output), then the copy of its transposed output: 768 + 2 x 1,152
+    ("permute-gelu-linear", [{"Permute": {"dims": [0, 2, 1]}}, {"GELU": None}, _LIN5], (4, 6, 8), 768 + 2 * 1_152),
+    # (6, 4, 12) with strides (12, 72, 1): the leading dims cannot merge, a copy: 768 + 2 x 1,152
+    ("transpose01-relu-linear", [{"Transpose": {"dim0": 0, "dim1": 1}}, {"ReLU": None}, _LIN5], (4, 6, 8),
+     768 + 2 * 1_152),
+    # Softmax writes a contiguous output (kept, 1,152), which the Linear reads as it is: 768 + 1,152
+    ("transpose-softmax-linear", [_T12, {"Softmax": {"dim": -1}}, _LIN5], (4, 6, 8), 768 + 1_152),
+    # rows 1..4 of 6: (4, 4, 12) cannot fold to (16, 12) without a copy (4 x 4 x 12 x 4 = 768): 768 + 768
+    ("slice-dim1-linear", [{"Slice": {"dim": 1, "start": 1, "end": 5}}, _LIN5], (4, 6, 8), 768 + 768),
+    # columns 0..5 of 12: (4, 6, 6) folds to a strided (24, 6) view: the first output is kept, 768 + 1,152
+    ("slice-dim2-linear", [{"Slice": {"dim": 2, "start": 0, "end": 6}}, _LIN5], (4, 6, 8), 768 + 1_152),
+    # every other row: not dense, so ReLU writes a contiguous (4, 3, 12) output (576), read as it is
+    ("slice-step-relu-linear", [{"Slice": {"dim": 1, "start": 0, "end": 6, "step": 2}}, {"ReLU": None}, _LIN5],
+     (4, 6, 8), 768 + 576),
+    # a 2-D strided input: addmm reads it as it is; ReLU's (4, 12) output is contiguous: 768 + 192
+    ("select-relu-linear", [{"Select": {"dim": 1, "index": 0}}, {"ReLU": None}, _LIN5], (4, 6, 8), 768 + 192),
+    # 2-D: (12, 6) transposed, addmm reads it transposed; ReLU keeps it in that layout: 192 + 288
+    ("transpose-2d-relu-linear", [{"Transpose": {"dim0": 0, "dim1": 1}}, {"ReLU": None}, _LIN5], (6, 8), 192 + 288),
+    # batch 1: (1, 12, 6) transposed folds to a (12, 6) view, no copy: x 192 and the first output 288
+    ("transpose-batch1-linear", [_T12, _LIN5], (1, 6, 8), 192 + 288),
+    # the Conv1d keeps its input as given (the transposed view of the first output): 768 + 1,152
+    ("transpose-conv1d", [_T12, {"Conv1d": {"out_channels": 5, "kernel_size": 3}}], (4, 6, 8), 768 + 1_152),
+    # Flatten of a transposed input is a contiguous copy, kept by the Linear in place of the first output
+    ("transpose-flatten-linear", [_T12, {"Flatten": {"start_dim": 1}}, _LIN5], (4, 6, 8), 768 + 1_152),
+]
+
+
+@pytest.mark.parametrize("layers,shape,expected", [c[1:] for c in LAYOUT_SAVED], ids=[c[0] for c in LAYOUT_SAVED])
+def test_saved_activations_follow_layouts_like_torch(layers, shape, expected):
+    spec = {"layercalc": 1, "name": "layout", "inputs": {"x": {"shape": list(shape)}}, "layers": [_LIN12] + layers}
+    assert assert_saved_like_torch(spec, torch.float32, "fp32")
+    assert layercalc.memory(spec, device="cpu").totals["saved_activation_bytes"] == expected
+    assert _ours_amp(spec) == torch_saved_autocast(spec)  # and the 16-bit copies under autocast
+
+
+def _strided_tensors(n, seed):
+    """Random views of random contiguous tensors: permuted, sliced (with steps), selected, expanded."""
+    rng = random.Random(seed)
+    for _ in range(n):
+        shape = [rng.choice([1, 2, 3, 4]) for _ in range(rng.randint(1, 4))]
+        t = torch.empty(shape)
+        t = t.permute(*rng.sample(range(t.dim()), t.dim()))
+        if rng.random() < 0.5:
+            d = rng.randrange(t.dim())
+            t = t.narrow(d, 0, rng.randint(1, t.shape[d]))[(slice(None),) * d + (slice(None, None, rng.choice([1, 2])),)]
+        if rng.random() < 0.3 and t.dim() > 1:
+            t = t.select(rng.randrange(t.dim()), 0)
+        if rng.random() < 0.3:
+            t = t.unsqueeze(0).expand(rng.choice([1, 3]), *t.shape)
+        yield t
+
+
+def test_layout_rules_equal_torch_on_random_views():
+    """computeStride (view or copy), is_contiguous, non-overlapping-and-dense, and TensorIterator's output
+    layout (``relu`` on the CPU) against torch, on 300 random views."""
+    from torch._prims_common import is_non_overlapping_and_dense_or_false as is_non_overlapping_and_dense
+
+    from layercalc.budget import layout
+
+    rng = random.Random(7)
+    for t in _strided_tensors(300, 7):
+        shape, strides = tuple(t.shape), t.stride()
+        assert layout.is_contiguous(shape, strides) == t.is_contiguous(), (shape, strides)
+        assert layout.is_dense(shape, strides) == is_non_overlapping_and_dense(t), (shape, strides)
+        # the strides of dimensions of size 1 aside: they change no contiguity, density or view
+        made = torch.relu(t)
+        assert [x for s, x in zip(shape, layout._elementwise(shape, [(shape, strides)])) if s != 1] == \
+            [x for s, x in zip(shape, made.stride()) if s != 1], (shape, strides)
+        n = t.numel()
+        for new in ((n,), (-1, shape[-1]), tuple(rng.sample(shape, len(shape))), (1,) + shape):
+            new = tuple(t.reshape(new).shape)
+            try:
+                expected = t.view(new).stride()
+            except RuntimeError:
+                expected = None
+            assert layout.view_strides(shape, strides, new) == expected, (shape, strides, new)

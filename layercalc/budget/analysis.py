@@ -16,6 +16,7 @@ from ..layers.registry import takes_no_input
 from ..layers.shapes import window_partition
 from ..spec.model import DTYPE_BYTES
 from .flow import weights_trainable
+from .layout import contiguous, linear_copy, output_layout
 from .liveness import held_until
 from .saved import LOWERED, SAVED, VIEWS, autocast_copies, autocast_dtype
 from .tables import INT_BUFFERS, OPTIMIZERS, PRECISIONS, optimizer_bytes, step_temporaries
@@ -181,12 +182,15 @@ def _mha_inner(e: int, scores: int, mask: int, packed: bool) -> int:
 def _inner_peak(row, act: int, flash: bool) -> int:
     """Bytes a layer holds at its own peak at inference, beyond its inputs, as torch eager runs it (no
     fast path, the math attention kernel); at least its output. The attention layers make their
-    projections and T x T scores inside (docs/memory.md, "Peaks"); every other layer only its output."""
+    projections and T x T scores inside (docs/memory.md, "Peaks"), LayerNorm its mean and rstd; every
+    other layer only its output (a view makes nothing, and a Linear's copy of its input is layout.py's)."""
     t, a = row.type, row.args
     s = row.input_shapes[0] if row.input_shapes else []
     out = prod(row.output_shape) * act
     if t in IDENTITY_AT_INFERENCE:
         return 0  # the input itself
+    if t == "LayerNorm":  # native_layer_norm returns the mean and rstd per row beside the output
+        return out + 2 * prod(s) // prod(a["normalized_shape"]) * act
     if t in ("RNN", "LSTM", "GRU"):
         # ATen's composite implementation (meta, and the CPU without a fused kernel): each layer and direction
         # keeps its per-step outputs until it stacks them, both directions are concatenated, and the next
@@ -319,7 +323,9 @@ def analyze_memory(graph, report, opts: Options) -> dict:
     elem: dict = {}
     int_values: set = set()
     req: dict = {}
+    layout: dict = {}  # value -> (shape, strides): layout.py
     for name, shape in report.inputs.items():
+        layout[(name, None)] = (tuple(shape), contiguous(shape))
         dt = report.input_dtypes.get(name, "float32")
         size = prod(shape) * ((4 if prec.autocast else act) if dt.startswith(("float", "bfloat"))
                               else DTYPE_BYTES[dt])
@@ -350,7 +356,15 @@ def analyze_memory(graph, report, opts: Options) -> dict:
         elem[key] = out_elem
         if int_out:
             int_values.add(key)
-        if ins and (row.type in VIEWS or (row.type in IDENTITY_AT_INFERENCE and not row.args.get("p"))):
+        same = bool(ins) and row.type in IDENTITY_AT_INFERENCE and not row.args.get("p")
+        strides, view = output_layout(row, [layout[k] for k in ins])
+        if same:
+            strides = layout[ins[0]][1]
+        layout[key] = (tuple(row.output_shape), strides)
+        for extra, shape in row.extra_outputs.items():
+            layout[(node.name, extra)] = (tuple(shape), contiguous(shape))
+        copies = row.type == "Linear" and bool(ins) and linear_copy(*layout[ins[0]])
+        if view or same:
             storage_of[key] = storage_of[ins[0]]  # a view, or a dropout with p = 0: the input itself
         else:
             storage_of[key] = key
@@ -384,7 +398,7 @@ def analyze_memory(graph, report, opts: Options) -> dict:
         req[key] = out_req
         for extra in row.extra_outputs:
             req[(node.name, extra)] = out_req
-        per_row.append((ins, r_in, w, out_req, in_sizes, out_size))
+        per_row.append((ins, r_in, w, out_req, in_sizes, out_size, view or same, copies))
     for k in outputs:
         if k in storage_of:
             last_use[storage_of[k]] = n
@@ -401,7 +415,7 @@ def analyze_memory(graph, report, opts: Options) -> dict:
     inst = [instance_of(r.name, opts.checkpoint) if opts.checkpoint else None for r in rows]
     recompute: dict = {}
     for i, (node, row) in enumerate(zip(nodes, rows)):
-        ins, r_in, w, out_req, in_sizes, out_size = per_row[i]
+        ins, r_in, w, out_req, in_sizes, out_size, _, copies = per_row[i]
         items = []
         if out_req:
             c = Ctx()
@@ -423,6 +437,8 @@ def analyze_memory(graph, report, opts: Options) -> dict:
             c.in_elems = [elem[k] for k in ins]
             c.rank_no_batch = _rank_no_batch(row.type)
             items = saved_rule(row, report.file)(c)
+            if copies:  # matmul folds a contiguous copy of the input, which backward keeps (layout.py)
+                items = [(None, c.numels[0] * c.act) if where == "in0" else (where, size) for where, size in items]
             if lowered:
                 items = autocast_copies(row, items, [elem[k] for k in ins], r_in)
         if inst[i] is not None:
@@ -477,7 +493,10 @@ def analyze_memory(graph, report, opts: Options) -> dict:
     infer = [0] * n
     for i in range(n):
         live += sum(starts.get(i, ()))
-        infer[i] = live - made[i] + max(made[i], _inner_peak(rows[i], act, flash))
+        inner = 0 if per_row[i][6] else _inner_peak(rows[i], act, flash)
+        if per_row[i][7]:  # the folded copy beside mm's output (layout.py)
+            inner += prod(rows[i].input_shapes[0]) * act
+        infer[i] = live - made[i] + max(made[i], inner)
         live -= sum(ends.get(i, ()))
 
     # weights, gradients, optimizer state, KV cache
