@@ -239,6 +239,7 @@ def test_window_attention_inference_peak_equals_torchvision(layer_type, args, wi
 
 _LIN12, _LIN5 = {"Linear": {"out_features": 12}}, {"Linear": {"out_features": 5}}
 _T12 = {"Transpose": {"dim0": 1, "dim1": 2}}
+_LIN1, _EXPAND = {"Linear": {"out_features": 1}}, {"Expand": {"shape": [4, 6, 12]}}
 
 #: (id, layers after x (4, 6, 8) -> Linear(12) (or after their own first Linear), input shape, torch eager's
 #: peak, what the tracker sees beyond it). x is 768 bytes, the first Linear's output (4, 6, 12) 1,152. When F.linear
@@ -276,9 +277,9 @@ LAYOUT_PEAKS = [
      768 + 1_152 + 1_440, 0),
     # Linear(1)'s (4, 6, 1) (96) expanded: stride 0, not dense; Sigmoid writes a contiguous (4, 6, 12):
     # 768 + 96 + 1,152
-    ("expand-sigmoid", [{"Linear": {"out_features": 1}}, {"Expand": {"shape": [4, 6, 12]}}, {"Sigmoid": None}], (4, 6, 8), 768 + 96 + 1_152, 0),
+    ("expand-sigmoid", [_LIN1, _EXPAND, {"Sigmoid": None}], (4, 6, 8), 768 + 96 + 1_152, 0),
     # ReLU's contiguous (4, 6, 12) and the Linear's output, the expanded (4, 6, 1) dead: 768 + 1,152 + 480
-    ("expand-relu-linear", [{"Linear": {"out_features": 1}}, {"Expand": {"shape": [4, 6, 12]}}, {"ReLU": None}, _LIN5], (4, 6, 8),
+    ("expand-relu-linear", [_LIN1, _EXPAND, {"ReLU": None}, _LIN5], (4, 6, 8),
      768 + 1_152 + 480, 0),
     # batch 1: (1, 12, 6) folds to a (12, 6) view: no copy; mm's output 240 (and the tracker's add, 240)
     ("transpose-batch1-linear", [_T12, _LIN5], (1, 6, 8), 192 + 288 + 240, 240),

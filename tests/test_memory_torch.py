@@ -718,7 +718,8 @@ def _strided_tensors(n, seed):
         t = t.permute(*rng.sample(range(t.dim()), t.dim()))
         if rng.random() < 0.5:
             d = rng.randrange(t.dim())
-            t = t.narrow(d, 0, rng.randint(1, t.shape[d]))[(slice(None),) * d + (slice(None, None, rng.choice([1, 2])),)]
+            t = t.narrow(d, 0, rng.randint(1, t.shape[d]))
+            t = t[(slice(None),) * d + (slice(None, None, rng.choice([1, 2])),)]
         if rng.random() < 0.3 and t.dim() > 1:
             t = t.select(rng.randrange(t.dim()), 0)
         if rng.random() < 0.3:

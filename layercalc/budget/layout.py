@@ -9,16 +9,17 @@ every layer not listed here, are contiguous (row-major). The rules, each as torc
 - **Reshapes** (``Flatten``, ``Unflatten``, ``Reshape``) are ``Tensor.reshape``: a view when torch's
   ``computeStride`` finds strides for the new shape (each group of merged dimensions has
   stride[i] == stride[i + 1] x size[i + 1]), otherwise a contiguous copy, a new storage.
-- **Element-wise** layers (``ReLU``, ``GELU``, ``Add``..., run by TensorIterator) give their output the
-  layout of their inputs when those are all one dense layout (a permutation of a contiguous one);
-  otherwise a dense layout in the order of the inputs' strides (a ``Slice`` or an ``Expand`` gives a
-  contiguous output). Other layers (``Softmax``, ``LayerNorm``, ``Linear``, convolutions...) write a
-  contiguous output.
+- **Element-wise** layers (``ReLU``, ``GELU``, ``Add``..., run by TensorIterator) write a contiguous
+  output when every input is contiguous; otherwise a dense one (a permutation of a contiguous layout)
+  with its dimensions in the order of the inputs' strides (``reorder_dimensions``): a transposed input
+  keeps its layout, a ``Slice`` or an ``Expand`` gives a contiguous output. Other layers (``Softmax``,
+  ``LayerNorm``, ``Linear``, convolutions...) write a contiguous output.
 - **Linear** (``F.linear``) on a 2-D input, or a contiguous one, is one ``addmm`` on a view. On a
   non-contiguous input of 3 or more dimensions it is ``matmul``: the input is folded to
   (-1, in_features) by ``reshape``, a contiguous copy when its leading dimensions cannot be merged
-  (a ``Transpose`` of the last dimension), then ``mm`` and the bias added. With trainable weights that
-  copy is what backward keeps, and at inference it lives beside the output while ``mm`` runs.
+  (a ``Transpose`` of the last dimension), then ``mm`` and the bias added in place (``add_``). With
+  trainable weights that copy is what backward keeps, and at inference it lives beside the output while
+  ``mm`` runs. (``matmul`` folds whenever the weight requires grad: ``should_fold``.)
 
 ``LayerNorm``, ``Softmax`` and the convolutions also read a non-contiguous input through a contiguous
 copy, made inside the kernel below the dispatcher: not counted (docs/memory.md, "Layouts").
