@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 
 from layercalc.cli import app
 from tests.golden_files import GOLDEN
+from tests.test_depth import NESTED  # the nested spec; its figures are worked out there
 
 SPECS = Path(__file__).resolve().parent.parent / "specs"
 runner = CliRunner()
@@ -36,36 +37,6 @@ COMMANDS = {
 # layerN.block.K > its branch > layers (5)
 DEEPEST = {"gpt2-small": 3, "resnet50": 5}
 
-NESTED = """layercalc: 1
-name: nested
-dims: {B: 2}
-inputs:
-  x: [B, 8]
-blocks:
-  Mix:
-    layers:
-      - Linear: {out_features: 16, bias: false}
-        name: fc
-      - ReLU:
-        name: act
-  Pair:
-    layers:
-      - Linear: {out_features: 16}
-        name: a
-      - Mix:
-        name: mix
-layers:
-  - Linear: {out_features: 16}
-    name: stem
-  - Pair:
-    name: body
-    repeat: 2
-  - Linear: {out_features: 16}
-    name: tail
-    repeat: 3
-  - Linear: {out_features: 4}
-    name: head
-"""
 
 
 def run(*args, input: str | None = None) -> str:
