@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 
 from layercalc.cli import app
 from tests.golden_files import GOLDEN
-from tests.test_depth import NESTED  # the nested spec; its figures are worked out there
+from tests.test_depth import FINAL_STATE_BLOCK, NESTED  # the specs; NESTED's figures are worked out there
 
 SPECS = Path(__file__).resolve().parent.parent / "specs"
 runner = CliRunner()
@@ -209,21 +209,7 @@ def test_a_worked_example_of_block_rows():
 
 
 def test_a_block_whose_output_is_a_final_state():
-    text = """layercalc: 1
-dims: {B: 2, S: 12}
-inputs:
-  src: [B, S, 32]
-blocks:
-  Encoder:
-    layers:
-      - LSTM: {hidden_size: 64, batch_first: true}
-        name: lstm
-    output: lstm.h_n
-layers:
-  - Encoder:
-    name: enc
-"""
-    rows, _ = csv_rows(run("memory", "-", "-f", "csv", "--depth", "1", input=text))
+    rows, _ = csv_rows(run("memory", "-", "-f", "csv", "--depth", "1", input=FINAL_STATE_BLOCK))
     # enc hands on h_n, [num_layers, B, hidden] = [1, 2, 64] in float32: 512 bytes (the LSTM's output
     # [2, 12, 64] would be 6,144)
     assert (rows[0]["output"], rows[0]["output_bytes"]) == ("[1, 2, 64]", str(1 * 2 * 64 * 4))

@@ -114,8 +114,8 @@ def test_fold_shows_levels_up_to_the_depth():
     assert len(fold(roots, None)) == 1 + 1 + 2 * (1 + 1 + 1 + 2) + 1 + 3 + 1  # 18 rows, every node
 
 
-def test_a_block_output_that_is_an_extra_output_gives_its_shape():
-    text = """layercalc: 1
+#: a block whose output is its LSTM's final state h_n
+FINAL_STATE_BLOCK = """layercalc: 1
 dims: {B: 2, S: 12}
 inputs:
   src: [B, S, 32]
@@ -129,7 +129,10 @@ layers:
   - Encoder:
     name: enc
 """
-    roots = layercalc.analyze(text).tree()
+
+
+def test_a_block_output_that_is_an_extra_output_gives_its_shape():
+    roots = layercalc.analyze(FINAL_STATE_BLOCK).tree()
     # h_n of a one-layer unidirectional LSTM: [num_layers, B, hidden] = [1, 2, 64]
     assert roots[0].output_shape == [1, 2, 64] and roots[0].input_shapes == [[2, 12, 32]]
 

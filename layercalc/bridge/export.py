@@ -439,6 +439,18 @@ class Exporter:
             v = row.args.get(arg)
             return str(v)
 
+        def written(items, sizes):
+            """The sizes the spec writes, as expressions over the names; -1 and what cannot be followed keep
+            ``sizes``."""
+            sizes = list(sizes)
+            for i, item in enumerate(items):
+                if item != -1:
+                    try:
+                        sizes[i] = expr(item, names, integer=True)
+                    except (Unknown, SyntaxError):
+                        pass
+            return sizes
+
         dims = []
         for i, n in enumerate(shape):
             if x is not None and len(x.shape) == len(shape) and x.shape[i] == n:
@@ -470,15 +482,8 @@ class Exporter:
         elif t == "Select" and x is not None:
             dims = [v for i, v in enumerate(x.dims) if i != row.args["dim"] % len(x.shape)]
         elif t == "Unflatten" and x is not None and isinstance(raw.get("unflattened_size"), list):
-            d = row.args["dim"] % len(x.shape)
-            sizes = list(dims[d:d + len(raw["unflattened_size"])])
-            for i, item in enumerate(raw["unflattened_size"]):
-                if item != -1:
-                    try:
-                        sizes[i] = expr(item, names, integer=True)
-                    except (Unknown, SyntaxError):
-                        pass
-            dims[d:d + len(sizes)] = sizes
+            d, n = row.args["dim"] % len(x.shape), len(raw["unflattened_size"])
+            dims[d:d + n] = written(raw["unflattened_size"], dims[d:d + n])
         elif t == "Concat":
             d = row.args["dim"] % rank
             dims[d] = " + ".join(paren(v.dims[d]) for v in ins)
@@ -489,12 +494,7 @@ class Exporter:
             a, b = row.args["dim0"] % rank, row.args["dim1"] % rank
             dims[a], dims[b] = dims[b], dims[a]
         elif t in ("Parameter", "Buffer", "Reshape", "Expand") and "shape" in raw and isinstance(raw["shape"], list):
-            for i, item in enumerate(raw["shape"]):
-                if item != -1:
-                    try:
-                        dims[i] = expr(item, names, integer=True)
-                    except (Unknown, SyntaxError):
-                        pass
+            dims = written(raw["shape"], dims)
         elif t == "MatMul" and rank:
             dims[-1] = ins[1].dims[-1]
         return [d if self.value(d, numeric) == n else str(n) for d, n in zip(dims, shape)]
