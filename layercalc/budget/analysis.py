@@ -16,7 +16,7 @@ from ..layers.registry import takes_no_input
 from ..layers.shapes import window_partition
 from ..spec.model import DTYPE_BYTES
 from .flow import weights_trainable
-from .layout import contiguous, linear_copy, output_layout
+from .layout import IDENTITY_AT_INFERENCE, contiguous, linear_copy, output_layout
 from .liveness import held_until
 from .saved import LOWERED, SAVED, VIEWS, autocast_copies, autocast_dtype
 from .tables import INT_BUFFERS, OPTIMIZERS, PRECISIONS, optimizer_bytes, step_temporaries
@@ -24,9 +24,6 @@ from .tables import INT_BUFFERS, OPTIMIZERS, PRECISIONS, optimizer_bytes, step_t
 DEVICES = ("cuda", "cpu")
 #: Types whose output keeps the dtype of an integer input (the others make floating-point values).
 PASS_DTYPE = VIEWS | {"Concat", "Add", "Sub", "Mul", "Neg", "Abs"}
-#: Layers that hand back their input itself in eval mode (``F.dropout`` with ``training=False``).
-IDENTITY_AT_INFERENCE = frozenset({"Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout",
-                                   "FeatureAlphaDropout", "StochasticDepth"})
 ATTENTION = ("math", "flash")
 
 #: The byte counts of a row and of the totals, in the order of the JSON report.
@@ -153,7 +150,6 @@ def _window_inner(row, act: int) -> int:
         start = max(m * (CPB_HIDDEN + heads) * act, m * heads * act + 2 * bias)
     return max(start, bias + kept + max(first + scores, later + max(2 * scores + mask, scores + making,
                                                                     scores + mask + rc * (1 + max(copy_kv, merge)))))
-
 
 
 def _batch_time(s, batch_first=True) -> tuple:
@@ -356,15 +352,12 @@ def analyze_memory(graph, report, opts: Options) -> dict:
         elem[key] = out_elem
         if int_out:
             int_values.add(key)
-        same = bool(ins) and row.type in IDENTITY_AT_INFERENCE and not row.args.get("p")
         strides, view = output_layout(row, [layout[k] for k in ins])
-        if same:
-            strides = layout[ins[0]][1]
         layout[key] = (tuple(row.output_shape), strides)
         for extra, shape in row.extra_outputs.items():
             layout[(node.name, extra)] = (tuple(shape), contiguous(shape))
         copies = row.type == "Linear" and bool(ins) and linear_copy(*layout[ins[0]])
-        if view or same:
+        if view:
             storage_of[key] = storage_of[ins[0]]  # a view, or a dropout with p = 0: the input itself
         else:
             storage_of[key] = key
@@ -398,7 +391,7 @@ def analyze_memory(graph, report, opts: Options) -> dict:
         req[key] = out_req
         for extra in row.extra_outputs:
             req[(node.name, extra)] = out_req
-        per_row.append((ins, r_in, w, out_req, in_sizes, out_size, view or same, copies))
+        per_row.append((ins, r_in, w, out_req, in_sizes, out_size, view, copies))
     for k in outputs:
         if k in storage_of:
             last_use[storage_of[k]] = n

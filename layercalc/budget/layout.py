@@ -6,6 +6,8 @@ every layer not listed here, are contiguous (row-major). The rules, each as torc
 - **Views** (``Transpose``, ``Permute``, ``Select``, ``Slice``, ``Expand``, ``Identity``) give their
   input's storage new strides: transposition and permutation reorder them, ``Select`` drops one,
   ``Slice`` multiplies one by its step, ``Expand`` gives each expanded dimension stride 0.
+- **Dropouts** with p = 0 (``Dropout`` and its variants, ``StochasticDepth``) hand back their input
+  itself, in train mode too.
 - **Reshapes** (``Flatten``, ``Unflatten``, ``Reshape``) are ``Tensor.reshape``: a view when torch's
   ``computeStride`` finds strides for the new shape (each group of merged dimensions has
   stride[i] == stride[i + 1] x size[i + 1]), otherwise a contiguous copy, a new storage.
@@ -33,6 +35,9 @@ Strides = tuple
 
 #: Layers whose output is a view of their first input with new strides.
 STRIDED_VIEWS = frozenset({"Identity", "Transpose", "Permute", "Select", "Slice", "Expand"})
+#: Layers that hand back their input itself with p = 0, and in eval mode always (``F.dropout``).
+IDENTITY_AT_INFERENCE = frozenset({"Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout",
+                                   "FeatureAlphaDropout", "StochasticDepth"})
 #: Layers that are ``Tensor.reshape``: a view when the strides allow it, a contiguous copy otherwise.
 RESHAPES = frozenset({"Flatten", "Unflatten", "Reshape"})
 #: Element-wise layers run by TensorIterator: their output follows their inputs' layout.
@@ -152,6 +157,8 @@ def output_layout(row, ins) -> tuple:
         return contiguous(out_shape), False
     shape, st = ins[0]
     rank = len(shape)
+    if t in IDENTITY_AT_INFERENCE and not a.get("p"):
+        return st, True  # the input itself
     if t in STRIDED_VIEWS:
         st = list(st)
         if t == "Transpose":
