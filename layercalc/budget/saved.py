@@ -190,29 +190,28 @@ def _lp_pool(c):  # x.pow(p), avg_pool, sign/abs/relu of the sum, pow(1/p)
 # --- dropout --------------------------------------------------------------------------------------------
 
 
+def noise_bytes(p, n: int, mask: int, elem: int) -> int:
+    """Bytes a dropout keeps for backward: its noise or mask, ``n`` elements of ``mask`` bytes; with p = 1
+    torch computes ``input * zeros({})`` on every device and keeps that 0-dim zero (``elem`` bytes, the
+    input's dtype); p = 0 keeps nothing."""
+    return 0 if not p else elem if p == 1 else n * mask
+
+
 def _dropout(c):
-    if c.args.get("p", 0) in (0, 1):
-        return _certain_dropout(c)
-    return [(None, c.numel(0) * c.mask)]
-
-
-def _certain_dropout(c):
-    """p = 0 keeps nothing; p = 1 is ``input * zeros({})`` on every device: the 0-dim zero is kept."""
-    return [(None, c.act)] if c.args.get("p", 0) == 1 else []
+    p = c.args.get("p", 0)
+    return [(None, noise_bytes(p, c.numel(0), c.mask, c.act))] if p else []
 
 
 def _feature_dropout(c):
-    if c.args.get("p", 0) in (0, 1):
-        return _certain_dropout(c)
+    p = c.args.get("p", 0)
     s = c.shape(0)
     per_channel = s[0] * s[1] if len(s) > c.rank_no_batch else s[0]
-    return [(None, per_channel * c.act)]  # input * noise: noise is one value per channel
+    return [(None, noise_bytes(p, per_channel, c.act, c.act))] if p else []  # noise: one value per channel
 
 
 def _alpha_dropout(c):
-    if c.args.get("p", 0) in (0, 1):
-        return _certain_dropout(c)
-    return [(None, c.numel(0) * c.act)]
+    p = c.args.get("p", 0)
+    return [(None, noise_bytes(p, c.numel(0), c.act, c.act))] if p else []
 
 
 def _stochastic_depth(c):
@@ -269,8 +268,8 @@ def _sdpa_core(c, b, h, lq, s, e, ev, v_where, v_bytes, dropout, req=(True, True
         out.append((None, b * h * s * e * c.sdpa))
     if dropout:  # the mask (a bool mask on CUDA; the kernel's dtype on the CPU) and the dropped probabilities
         mask = c.mask if c.mask == 1 else c.sdpa
-        if probs:  # with p = 1 the probabilities times a 0-dim zero, on every device
-            out.append((None, c.sdpa if dropout == 1 else b * h * lq * s * mask))
+        if probs:
+            out.append((None, noise_bytes(dropout, b * h * lq * s, mask, c.sdpa)))
         if rv:
             out.append((None, b * h * lq * s * c.sdpa))
     if probs:
@@ -363,8 +362,7 @@ def _mha(c):
             out.append((None, b * lq * e * x))
         out += [(None, size) for size in kept.values()]
         if dropout:
-            mask = x if dropout == 1 else b * heads * lq * s2 * c.mask
-            out += [(None, mask)] if req[0] or req[1] else []
+            out += [(None, noise_bytes(dropout, b * heads * lq * s2, c.mask, x))] if req[0] or req[1] else []
             out += [(None, scores)] if req[2] else []
     elif c.flash:
         out += [(None, size) for _, size in dict([q_st, k_st, v_st]).items()]
@@ -455,12 +453,8 @@ def _window_attention(c):
     else:
         out += [(None, rows * lo), (None, (3 if views else 1) * rows * lo)]  # q scaled, kᵀ
     out.append((None, scores * sc))  # softmax's output
-    if a["attention_dropout"] == 1:  # probabilities times a 0-dim zero: it is kept, then the zeros
-        out.append((None, sc))
-        if not amp:
-            out.append((None, scores * sc))
-    elif a["attention_dropout"] > 0:
-        out.append((None, scores * (1 if c.mask == 1 else sc)))
+    if a["attention_dropout"] > 0:  # the noise, and the dropped probabilities
+        out.append((None, noise_bytes(a["attention_dropout"], scores, 1 if c.mask == 1 else sc, sc)))
         if not amp:
             out.append((None, scores * sc))
     if amp:
@@ -471,10 +465,8 @@ def _window_attention(c):
         out.append((None, rows * lo))  # proj's input
     if amp:
         out.append((None, ch * ch * 2))  # proj's weight, 16-bit
-    if a["dropout"] == 1:
-        out.append((None, lo))
-    elif a["dropout"] > 0:
-        out.append((None, rows * (1 if c.mask == 1 else lo)))
+    if a["dropout"] > 0:
+        out.append((None, noise_bytes(a["dropout"], rows, 1 if c.mask == 1 else lo, lo)))
     return out
 
 
@@ -731,8 +723,8 @@ def _recurrent(c):
             if lstm:
                 kept += (t - 1) * b * h  # the previous c
             out += [(None, kept * e)] * dirs
-        if layer < layers - 1 and p:  # dropout's noise (input * noise on the CPU); p = 1: a 0-dim zero
-            out.append((None, c.act if p == 1 else t * b * dirs * r * c.mask))
+        if layer < layers - 1 and p:  # dropout's noise (input * noise on the CPU)
+            out.append((None, noise_bytes(p, t * b * dirs * r, c.mask, c.act)))
     return out
 
 
@@ -822,8 +814,8 @@ def _recurrent_autocast(c):
                     kept += t * proj * h * 2  # W_hr^T's copy, cast at every step (a view is not cached)
                 out.append((None, kept))
             le = max(he, 2) if kind == "GRU" else 2
-        if layer < layers - 1 and p:  # dropout's noise; p = 1: a 0-dim zero
-            out.append((None, le if p == 1 else t * b * dirs * r * (1 if c.mask == 1 else le)))
+        if layer < layers - 1 and p:  # dropout's noise
+            out.append((None, noise_bytes(p, t * b * dirs * r, 1 if c.mask == 1 else le, le)))
     return out
 
 
